@@ -1,0 +1,218 @@
+//! Decoding files and byte buffers to mono samples at their native rate.
+//!
+//! Sun `.au` is recognised by its magic bytes and read by [`crate::sun_au`];
+//! everything else goes through Symphonia's probe (WAV, FLAC, MP3, OGG/Vorbis).
+//! MP3 encoder delay and padding (LAME/Xing gapless info) are removed by
+//! Symphonia, so an MP3 lines up sample-for-sample with its source as it does
+//! with libsndfile/mpg123.
+
+use std::fs::File;
+use std::io::{Cursor, Seek, SeekFrom};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::error::{AudioError, Result};
+use crate::signal::{Signal, downmix_into};
+use crate::sun_au;
+
+/// Mono audio at the file's own rate, with what the file said about itself.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Channel-mean mono samples at the native rate.
+    pub signal: Signal,
+    /// Channels in the file before the downmix.
+    pub channels: usize,
+}
+
+/// Where encoded audio comes from: a file, or bytes already in memory
+/// (an HTTP upload, a fuzz input).
+pub enum Source<'a> {
+    /// A file on disk.
+    File(&'a Path),
+    /// Bytes in memory, with a display name and an optional extension hint.
+    Bytes {
+        /// Name used in error messages.
+        name: &'a str,
+        /// The encoded bytes.
+        bytes: Vec<u8>,
+        /// File extension, if known (helps the probe).
+        extension: Option<&'a str>,
+    },
+}
+
+impl Source<'_> {
+    fn display_path(&self) -> PathBuf {
+        match self {
+            Source::File(p) => p.to_path_buf(),
+            Source::Bytes { name, .. } => PathBuf::from(name),
+        }
+    }
+}
+
+/// Decodes `source` to mono, keeping at most `max_frames` frames.
+///
+/// Never panics on malformed input: every failure is an [`AudioError`] naming
+/// the source and the cause.
+pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
+    let path = source.display_path();
+    let (media, extension): (Box<dyn MediaSource>, Option<String>) = match source {
+        Source::File(p) => {
+            let file = File::open(p).map_err(|e| AudioError::Io { path: path.clone(), source: e })?;
+            let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            (Box::new(file), ext)
+        }
+        Source::Bytes { bytes, extension, .. } => {
+            (Box::new(Cursor::new(bytes)), extension.map(str::to_ascii_lowercase))
+        }
+    };
+    let guarded = catch_unwind(AssertUnwindSafe(|| {
+        decode_media(media, extension.as_deref(), &path, max_frames)
+    }));
+    guarded.unwrap_or_else(|_| {
+        Err(AudioError::Decode { path: path.clone(), reason: "decoder panicked on malformed data".into() })
+    })
+}
+
+fn decode_media(
+    mut media: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    path: &Path,
+    max_frames: usize,
+) -> Result<Decoded> {
+    let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
+    let mut magic = [0u8; 4];
+    let got = read_up_to(media.as_mut(), &mut magic).map_err(io)?;
+    if got == 0 {
+        return Err(AudioError::Empty { path: path.to_path_buf() });
+    }
+    media.seek(SeekFrom::Start(0)).map_err(io)?;
+    let decoded = if got == 4 && magic == sun_au::MAGIC {
+        let (header, mono) = sun_au::read_mono(std::io::BufReader::new(media), max_frames)
+            .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
+        Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
+    } else {
+        decode_symphonia(media, extension, path, max_frames)?
+    };
+    if decoded.signal.is_empty() {
+        return Err(AudioError::NoSamples { path: path.to_path_buf() });
+    }
+    Ok(decoded)
+}
+
+fn read_up_to(r: &mut dyn MediaSource, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn decode_symphonia(
+    media: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    path: &Path,
+    max_frames: usize,
+) -> Result<Decoded> {
+    let unsupported = |reason: String| AudioError::Unsupported { path: path.to_path_buf(), reason };
+    let decode_err = |reason: String| AudioError::Decode { path: path.to_path_buf(), reason };
+
+    let mss = MediaSourceStream::new(media, Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| unsupported(e.to_string()))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| unsupported("no audio track".into()))?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| unsupported("audio track has no codec parameters".into()))?
+        .clone();
+    if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            reason: "zero channels".into(),
+        });
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| unsupported(e.to_string()))?;
+
+    let mut mono = Vec::new();
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut channels = params.channels.as_ref().map_or(0, |c| c.count());
+    let (mut good, mut bad) = (0usize, 0usize);
+    let mut last_error = String::new();
+    while mono.len() < max_frames {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A truncated file ends early: keep what was decoded, like libsndfile.
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(e) => {
+                if good == 0 {
+                    return Err(decode_err(e.to_string()));
+                }
+                break;
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(buf) => {
+                let spec = buf.spec();
+                let n_ch = spec.channels().count();
+                if n_ch == 0 {
+                    return Err(AudioError::InvalidHeader {
+                        path: path.to_path_buf(),
+                        reason: "zero channels".into(),
+                    });
+                }
+                sample_rate = spec.rate();
+                channels = n_ch;
+                buf.copy_to_vec_interleaved(&mut interleaved);
+                downmix_into(&interleaved, n_ch, &mut mono);
+                good += 1;
+            }
+            Err(SymError::DecodeError(e)) => {
+                bad += 1;
+                last_error = e.to_string();
+            }
+            Err(SymError::IoError(e)) => {
+                bad += 1;
+                last_error = e.to_string();
+            }
+            Err(e) => return Err(decode_err(e.to_string())),
+        }
+    }
+    if good == 0 && bad > 0 {
+        return Err(decode_err(format!("no packet could be decoded ({last_error})")));
+    }
+    if sample_rate == 0 {
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            reason: "sample rate is zero or missing".into(),
+        });
+    }
+    mono.truncate(max_frames);
+    Ok(Decoded { signal: Signal::new(mono, sample_rate), channels })
+}

@@ -1,0 +1,38 @@
+//! Audio input for genreid: decode any supported file to a mono [`Signal`],
+//! resample it, pad or cut it, and split it into segments.
+//!
+//! ```no_run
+//! use genreid_audio::{LoadOptions, load};
+//! let signal = load("song.mp3".as_ref(), &LoadOptions::default())?;
+//! assert_eq!(signal.sample_rate, 22_050);
+//! # Ok::<(), genreid_audio::AudioError>(())
+//! ```
+//!
+//! Formats: WAV, FLAC, MP3 (gapless), OGG/Vorbis through Symphonia, and Sun
+//! `.au` (GTZAN's original format) through [`sun_au`]. Malformed input is an
+//! [`AudioError`] that names the file and the cause, never a panic.
+
+mod decode;
+mod error;
+mod load;
+mod resample;
+mod segment;
+mod signal;
+pub mod sun_au;
+
+pub use decode::{Decoded, Source, decode};
+pub use error::{AudioError, Result};
+pub use load::{DEFAULT_SAMPLE_RATE, LoadOptions, load, load_bytes};
+pub use resample::{resample, resampled_len};
+pub use segment::{Segment, segment_samples, segments};
+pub use signal::{Signal, downmix_into, fix_length};
+
+/// File extensions genreid treats as audio when walking folders.
+pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga", "au", "snd"];
+
+/// Whether `path` has one of the [`AUDIO_EXTENSIONS`] (case-insensitive).
+pub fn is_audio_path(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
