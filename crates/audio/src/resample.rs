@@ -7,9 +7,8 @@ use crate::error::{AudioError, Result};
 use crate::signal::{Signal, fix_length};
 
 /// Resampler block length. Measured against librosa's soxr_hq output on the
-/// fixtures, 1024 gives the closest transition band (40 dB signal-to-difference
-/// on bright 44.1 kHz rock, 57-67 dB elsewhere); longer blocks cut sharper
-/// than soxr and differ more.
+/// fixtures, 1024 gives the closest transition band; longer blocks cut
+/// sharper than soxr and differ more.
 const CHUNK: usize = 1024;
 
 /// Output length librosa gives for `n` samples resampled from `from` to `to`
@@ -21,9 +20,9 @@ pub fn resampled_len(n: usize, from: u32, to: u32) -> usize {
 /// Resamples `signal` to `target_rate`, returning a signal of exactly
 /// [`resampled_len`] samples, aligned with the input (no start-up delay).
 ///
-/// Uses rubato's FFT resampler, a band-limited converter of the same class as
-/// libsoxr's HQ mode that librosa uses; the difference on music is measured in
-/// the crate's tests against librosa's output.
+/// Uses rubato's FFT resampler followed by a band-edge filter shaped like
+/// libsoxr's HQ mode, which librosa uses; the difference on music (63-68 dB
+/// signal-to-difference) is measured in the crate's tests against librosa.
 pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
     let from = signal.sample_rate;
     if target_rate == 0 || from == 0 {
@@ -55,7 +54,68 @@ pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
     let out = resampler.process_all(&input, n, None).map_err(|e| fail(e.to_string()))?;
     let mut samples = out.take_data();
     fix_length(&mut samples, want);
+    let band_edge = f64::from(from.min(target_rate)) / 2.0;
+    let samples = soxr_band_limit(&samples, f64::from(target_rate), band_edge);
     Ok(Signal::new(samples, target_rate))
+}
+
+/// Shapes the top of the band like libsoxr's HQ recipe, which librosa uses:
+/// pass band flat to 0.913 of the band edge, stop band from the band edge.
+/// rubato's FFT resampler cuts closer to the edge; this linear-phase Kaiser
+/// FIR (120 dB) moves the transition to where soxr has it. Measured on the
+/// 44.1 kHz rock fixture it lifts agreement with librosa from 40.6 dB to
+/// 65 dB signal-to-difference, band energies within 0.4 dB up to 10.75 kHz.
+fn soxr_band_limit(x: &[f32], rate: f64, band_edge: f64) -> Vec<f32> {
+    const PASSBAND_END: f64 = 0.913;
+    let cutoff = band_edge * (1.0 + PASSBAND_END) / 2.0;
+    let width = band_edge * (1.0 - PASSBAND_END);
+    let taps = kaiser_lowpass(cutoff / (rate / 2.0), width / (rate / 2.0), 120.0);
+    convolve_same(x, &taps)
+}
+
+/// Kaiser-window low-pass FIR like SciPy's `kaiserord` + `firwin`
+/// (cutoff and transition width as fractions of Nyquist), unit DC gain.
+fn kaiser_lowpass(cutoff: f64, width: f64, attenuation_db: f64) -> Vec<f32> {
+    use std::f64::consts::PI;
+    let beta = if attenuation_db > 50.0 {
+        0.1102 * (attenuation_db - 8.7)
+    } else if attenuation_db > 21.0 {
+        0.5842 * (attenuation_db - 21.0).powf(0.4) + 0.07886 * (attenuation_db - 21.0)
+    } else {
+        0.0
+    };
+    let mut n = ((attenuation_db - 7.95) / 2.285 / (PI * width) + 1.0).ceil() as usize;
+    n |= 1; // odd length: a whole-sample delay, removed by centring
+    let bessel_i0 = |x: f64| {
+        let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
+        while term > 1e-12 * sum {
+            term *= (x / (2.0 * k)).powi(2);
+            sum += term;
+            k += 1.0;
+        }
+        sum
+    };
+    let m = (n - 1) as f64 / 2.0;
+    let h: Vec<f64> = (0..n)
+        .map(|i| {
+            let t = i as f64 - m;
+            let sinc = if t == 0.0 { cutoff } else { (PI * cutoff * t).sin() / (PI * t) };
+            let w = bessel_i0(beta * (1.0 - (t / m).powi(2)).max(0.0).sqrt()) / bessel_i0(beta);
+            sinc * w
+        })
+        .collect();
+    let gain: f64 = h.iter().sum();
+    h.iter().map(|v| (v / gain) as f32).collect()
+}
+
+/// Linear convolution trimmed to the input's length and centred (`mode="same"`).
+fn convolve_same(x: &[f32], h: &[f32]) -> Vec<f32> {
+    let half = h.len() / 2;
+    let n = x.len();
+    let mut padded = vec![0f32; n + 2 * half];
+    padded[half..half + n].copy_from_slice(x);
+    // h is symmetric, so correlation equals convolution.
+    padded.windows(h.len()).map(|w| w.iter().zip(h).map(|(a, b)| a * b).sum()).collect()
 }
 
 #[cfg(test)]

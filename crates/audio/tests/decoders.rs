@@ -62,11 +62,12 @@ fn gapless_mp3_lines_up_with_its_lossless_source() {
     assert!(snr > 15.0, "MP3 vs FLAC SNR {snr:.1} dB");
 }
 
-/// Resampled loads against librosa's soxr_hq output. rubato's FFT resampler
-/// is a different (equally band-limited) filter, so samples differ slightly;
-/// the test bounds the difference as a signal-to-error ratio. Measured: 57-67 dB
-/// on the OGG and 22 kHz MP3, 39-41 dB on the bright 44.1 kHz rock excerpt,
-/// where nearly all of the difference sits in the 10-11 kHz transition band.
+/// Resampled loads against librosa's soxr_hq output. Our resampler (rubato's
+/// FFT resampler plus a band-edge filter shaped like soxr's) is a different
+/// filter, so samples differ slightly; the test bounds the difference as a
+/// signal-to-difference ratio. Measured: 63-68 dB on every resampled file
+/// (the rest sits in the 10.5-11 kHz transition band); 57.5 dB on the 22 kHz
+/// MP3, which is not resampled (Symphonia vs mpg123 decoder rounding).
 #[test]
 fn resampled_loads_match_librosa_within_stated_snr() {
     let manifest = librosa_manifest();
@@ -79,7 +80,7 @@ fn resampled_loads_match_librosa_within_stated_snr() {
         let sig: f64 = want.iter().map(|a| f64::from(*a).powi(2)).sum();
         let snr = 10.0 * (sig / err.max(1e-30)).log10();
         eprintln!("{name}: SNR vs librosa {snr:.1} dB");
-        assert!(snr > 38.0, "{name}: SNR vs librosa only {snr:.1} dB");
+        assert!(snr > 55.0, "{name}: SNR vs librosa only {snr:.1} dB");
     }
 }
 
