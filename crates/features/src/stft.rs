@@ -45,7 +45,11 @@ impl StftConfig {
     /// Number of frames for `n` input samples.
     pub fn n_frames(&self, n: usize) -> usize {
         let padded = if self.center { n + 2 * (self.n_fft / 2) } else { n };
-        if padded < self.n_fft { 0 } else { 1 + (padded - self.n_fft) / self.hop_length }
+        if padded < self.n_fft || self.hop_length == 0 {
+            0
+        } else {
+            1 + (padded - self.n_fft) / self.hop_length
+        }
     }
 
     fn validate(&self, n: usize) -> Result<()> {
@@ -121,6 +125,7 @@ impl Stft {
     /// 2 = power), each value rounded through `f32` like librosa's
     /// `complex64` STFT.
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Matrix> {
+        self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
         let mut out = Matrix::zeros(bins, frames);
         self.for_each_frame(y, |t, spectrum| {
@@ -142,6 +147,7 @@ impl Stft {
 
     /// The complex STFT as `[n_bins, n_frames]` (`complex64` like librosa).
     pub fn complex(&self, y: &[f32]) -> Result<ComplexMatrix> {
+        self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
         let mut data = vec![Complex::new(0.0f32, 0.0); bins * frames];
         self.for_each_frame(y, |t, spectrum| {
