@@ -59,7 +59,7 @@ impl StftConfig {
                 self.n_fft, self.hop_length, self.win_length
             )));
         }
-        if self.n_frames(n) == 0 {
+        if n == 0 || self.n_frames(n) == 0 {
             return Err(FeatureError::TooShort { samples: n, needed: self.n_fft });
         }
         Ok(())
