@@ -72,9 +72,8 @@ pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
             (Box::new(Cursor::new(bytes)), extension.map(str::to_ascii_lowercase))
         }
     };
-    let guarded = catch_unwind(AssertUnwindSafe(|| {
-        decode_media(media, extension.as_deref(), &path, max_frames)
-    }));
+    let guarded =
+        catch_unwind(AssertUnwindSafe(|| decode_media(media, extension.as_deref(), &path, max_frames)));
     guarded.unwrap_or_else(|_| {
         Err(AudioError::Decode { path: path.clone(), reason: "decoder panicked on malformed data".into() })
     })
@@ -134,9 +133,7 @@ fn decode_symphonia(
     let mut format = symphonia::default::get_probe()
         .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
         .map_err(|e| unsupported(e.to_string()))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| unsupported("no audio track".into()))?;
+    let track = format.default_track(TrackType::Audio).ok_or_else(|| unsupported("no audio track".into()))?;
     let track_id = track.id;
     let params = track
         .codec_params
@@ -145,10 +142,7 @@ fn decode_symphonia(
         .ok_or_else(|| unsupported("audio track has no codec parameters".into()))?
         .clone();
     if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
-        return Err(AudioError::InvalidHeader {
-            path: path.to_path_buf(),
-            reason: "zero channels".into(),
-        });
+        return Err(AudioError::InvalidHeader { path: path.to_path_buf(), reason: "zero channels".into() });
     }
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())

@@ -26,9 +26,7 @@ pub fn resampled_len(n: usize, from: u32, to: u32) -> usize {
 pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
     let from = signal.sample_rate;
     if target_rate == 0 || from == 0 {
-        return Err(AudioError::InvalidParameter(format!(
-            "cannot resample {from} Hz to {target_rate} Hz"
-        )));
+        return Err(AudioError::InvalidParameter(format!("cannot resample {from} Hz to {target_rate} Hz")));
     }
     if from == target_rate {
         return Ok(signal.clone());
@@ -39,8 +37,7 @@ pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
         return Ok(Signal::new(Vec::new(), target_rate));
     }
     let fail = |reason: String| AudioError::Resample { from, to: target_rate, reason };
-    let mut resampler =
-        Fft::<f32>::new_custom(
+    let mut resampler = Fft::<f32>::new_custom(
         from as usize,
         target_rate as usize,
         CHUNK,
@@ -49,7 +46,7 @@ pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
         WindowFunction::BlackmanHarris2,
         FixedSync::Both,
     )
-            .map_err(|e| fail(e.to_string()))?;
+    .map_err(|e| fail(e.to_string()))?;
     let input = InterleavedSlice::new(&signal.samples, 1, n).map_err(|e| fail(e.to_string()))?;
     let out = resampler.process_all(&input, n, None).map_err(|e| fail(e.to_string()))?;
     let mut samples = out.take_data();
@@ -146,4 +143,3 @@ mod tests {
         assert!(max_err < 1e-3, "max error {max_err}");
     }
 }
-

@@ -27,9 +27,7 @@ pub fn segments(total: usize, length: usize, hop: usize) -> Result<Vec<Segment>>
     if total <= length {
         return Ok(vec![Segment { start: 0, end: length }]);
     }
-    Ok((0..=(total - length) / hop)
-        .map(|i| Segment { start: i * hop, end: i * hop + length })
-        .collect())
+    Ok((0..=(total - length) / hop).map(|i| Segment { start: i * hop, end: i * hop + length }).collect())
 }
 
 /// Copies each segment of `samples`, zero-padding any that run past the end.

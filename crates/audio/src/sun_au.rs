@@ -74,9 +74,7 @@ impl Encoding {
                 (f64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])) / 2_147_483_648.0) as f32
             }
             Self::Float32 => f32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-            Self::Float64 => {
-                f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
-            }
+            Self::Float64 => f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32,
         }
     }
 }
@@ -112,8 +110,7 @@ pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
     if data_offset < 24 {
         return Err(format!("data offset {data_offset} is inside the 24-byte header"));
     }
-    let encoding = Encoding::from_code(code)
-        .ok_or_else(|| format!("unsupported encoding code {code}"))?;
+    let encoding = Encoding::from_code(code).ok_or_else(|| format!("unsupported encoding code {code}"))?;
     if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
         return Err(format!("sample rate {sample_rate} Hz is out of range"));
     }
@@ -134,19 +131,14 @@ pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
 /// Stops after `max_frames` frames. A data size larger than what the stream
 /// holds (a truncated file) yields the frames that are present, as libsndfile
 /// does. Returns the header and the mono samples.
-pub fn read_mono<R: Read>(
-    mut reader: R,
-    max_frames: usize,
-) -> Result<(Header, Vec<f32>), String> {
+pub fn read_mono<R: Read>(mut reader: R, max_frames: usize) -> Result<(Header, Vec<f32>), String> {
     let mut raw = [0u8; 24];
-    reader
-        .read_exact(&mut raw)
-        .map_err(|_| "file is shorter than the 24-byte .au header".to_string())?;
+    reader.read_exact(&mut raw).map_err(|_| "file is shorter than the 24-byte .au header".to_string())?;
     let header = parse_header(&raw)?;
     // Skip the annotation field between header and data.
     let skip = u64::from(header.data_offset - 24);
-    let skipped = std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink())
-        .map_err(|e| e.to_string())?;
+    let skipped =
+        std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink()).map_err(|e| e.to_string())?;
     if skipped < skip {
         return Err(format!("data offset {} is past the end of the file", header.data_offset));
     }

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 /// Panics with a clear message when it is missing: the reference tests must
 /// fail, not skip, without their references.
 pub fn shared() -> PathBuf {
-    let dir = std::env::var_os("GENREID_SHARED").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-    });
+    let dir = std::env::var_os("GENREID_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     assert!(
         dir.join("fixtures").is_dir(),
         "reference data not found at {}: clone the project with ../shared beside it or set GENREID_SHARED",

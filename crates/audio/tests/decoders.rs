@@ -48,9 +48,7 @@ fn gapless_mp3_lines_up_with_its_lossless_source() {
     assert_eq!(mp3.len(), flac.len());
     // Correlation at lag 0 must beat every other small lag: the encoder delay is gone.
     let corr = |lag: i64| -> f64 {
-        (10_000..200_000)
-            .map(|i| f64::from(flac[i]) * f64::from(mp3[(i as i64 + lag) as usize]))
-            .sum()
+        (10_000..200_000).map(|i| f64::from(flac[i]) * f64::from(mp3[(i as i64 + lag) as usize])).sum()
     };
     let at_zero = corr(0);
     for lag in [-1105, -576, -529, -1, 1, 529, 576, 1105] {

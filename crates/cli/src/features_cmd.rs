@@ -58,7 +58,8 @@ struct Row {
 }
 
 fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
-    let options = LoadOptions { sample_rate: Some(args.sr), duration_seconds: args.duration, ..Default::default() };
+    let options =
+        LoadOptions { sample_rate: Some(args.sr), duration_seconds: args.duration, ..Default::default() };
     let signal = load(path, &options)?;
     let sr = f64::from(signal.sample_rate);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -69,7 +70,9 @@ fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
         }
     };
     match args.segment {
-        None => Ok(vec![Row { filename: name, length: signal.len(), values: compute(&signal.samples)?, label }]),
+        None => {
+            Ok(vec![Row { filename: name, length: signal.len(), values: compute(&signal.samples)?, label }])
+        }
         Some(seconds) => {
             let length = (seconds * sr).round() as usize;
             let hop = (args.segment_hop.unwrap_or(seconds) * sr).round() as usize;
@@ -82,7 +85,12 @@ fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
                 .iter()
                 .enumerate()
                 .map(|(i, seg)| {
-                    Ok(Row { filename: format!("{stem}.{i}{ext}"), length, values: compute(seg)?, label: label.clone() })
+                    Ok(Row {
+                        filename: format!("{stem}.{i}{ext}"),
+                        length,
+                        values: compute(seg)?,
+                        label: label.clone(),
+                    })
                 })
                 .collect()
         }
@@ -91,7 +99,9 @@ fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
 
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
-    for (what, v) in [("--segment", args.segment), ("--segment-hop", args.segment_hop), ("--duration", args.duration)] {
+    for (what, v) in
+        [("--segment", args.segment), ("--segment-hop", args.segment_hop), ("--duration", args.duration)]
+    {
         if let Some(v) = v
             && !(v.is_finite() && v > 0.0)
         {
@@ -143,7 +153,8 @@ fn write_csv(out: &Path, rows: &[Row]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
     let tmp = dir.join(format!(".{}.tmp", out.file_name().and_then(|n| n.to_str()).unwrap_or("table")));
     {
-        let mut w = csv::Writer::from_path(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?;
+        let mut w =
+            csv::Writer::from_path(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?;
         let mut header = vec!["filename", "length"];
         header.extend(GTZAN57_COLUMNS);
         header.push("label");

@@ -15,7 +15,8 @@ impl Progress {
     /// A bar for `total` files.
     pub fn new(total: usize, what: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        let template = format!("{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {{msg}} {{per_sec}} ETA {{eta}}");
+        let template =
+            format!("{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {{msg}} {{per_sec}} ETA {{eta}}");
         if let Ok(style) = ProgressStyle::with_template(&template) {
             bar.set_style(style.progress_chars("=> "));
         }

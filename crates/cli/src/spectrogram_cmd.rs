@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use npyz::WriterBuilder;
 use clap::ValueEnum;
 use genreid_audio::{LoadOptions, load};
 use genreid_features::{
     DbConfig, DbRef, Matrix, MelConfig, MelFilterbank, Stft, StftConfig, amplitude_to_db, chroma_stft,
     mfcc_from_db, power_to_db,
 };
+use npyz::WriterBuilder;
 
 /// Which representation to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,7 +79,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Kind::Mel => {
             let m = mel(&stft.spectrogram(&signal.samples, 2.0).with_context(context)?)?;
-            if args.db { (power_to_db(&m, &DbConfig::ref_max()), "Mel band", "dB") } else { (m, "Mel band", "power") }
+            if args.db {
+                (power_to_db(&m, &DbConfig::ref_max()), "Mel band", "dB")
+            } else {
+                (m, "Mel band", "power")
+            }
         }
         Kind::Mfcc => {
             let m = mel(&stft.spectrogram(&signal.samples, 2.0).with_context(context)?)?;
@@ -100,7 +104,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 rows: matrix.rows,
                 cols: matrix.cols,
                 seconds_per_col: hop as f64 / sr,
-                title: format!("{name}: {}{}", format!("{:?}", args.kind).to_lowercase(), if args.db { " (dB)" } else { "" }),
+                title: format!(
+                    "{name}: {}{}",
+                    format!("{:?}", args.kind).to_lowercase(),
+                    if args.db { " (dB)" } else { "" }
+                ),
                 y_label: y_label.into(),
                 value_label: unit.into(),
             };

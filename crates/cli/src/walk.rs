@@ -38,8 +38,5 @@ fn display_list(paths: &[PathBuf]) -> String {
 
 /// The name of the folder holding `path` (the label of GTZAN-style trees).
 pub fn parent_name(path: &Path) -> String {
-    path.parent()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }

@@ -103,7 +103,8 @@ fn segments_give_one_row_each() {
     let dir = scratch("seg");
     let out = dir.join("s.csv");
     let file = shared().join("fixtures/audio/rock_sectoid_escape_from_chaosland.wav");
-    let status = genreid().args(["features", "--segment", "3", "--out"]).arg(&out).arg(&file).status().unwrap();
+    let status =
+        genreid().args(["features", "--segment", "3", "--out"]).arg(&out).arg(&file).status().unwrap();
     assert!(status.success());
     let (_, rows) = read_table(&out);
     assert_eq!(rows.len(), 10);
@@ -129,7 +130,8 @@ fn spectrogram_npy_equals_librosa_and_png_is_written() {
         (f.shape().to_vec(), f.into_vec::<f32>().unwrap())
     };
     let (shape, got) = read(&npy);
-    let (want_shape, want) = read(&shared().join("fixtures/librosa/rock_sectoid_escape_from_chaosland/mel64_power.npy"));
+    let (want_shape, want) =
+        read(&shared().join("fixtures/librosa/rock_sectoid_escape_from_chaosland/mel64_power.npy"));
     assert_eq!(shape, want_shape);
     let peak = want.iter().fold(0f32, |m, &w| m.max(w));
     for (a, b) in got.iter().zip(&want) {
@@ -137,8 +139,12 @@ fn spectrogram_npy_equals_librosa_and_png_is_written() {
     }
     for ext in ["png", "svg"] {
         let pic = dir.join(format!("mel.{ext}"));
-        let status =
-            genreid().args(["spectrogram", "--kind", "mel", "--db", "--out"]).arg(&pic).arg(&file).status().unwrap();
+        let status = genreid()
+            .args(["spectrogram", "--kind", "mel", "--db", "--out"])
+            .arg(&pic)
+            .arg(&file)
+            .status()
+            .unwrap();
         assert!(status.success());
         let bytes = std::fs::read(&pic).unwrap();
         if ext == "png" {
@@ -152,7 +158,8 @@ fn spectrogram_npy_equals_librosa_and_png_is_written() {
 
 #[test]
 fn unreadable_input_is_a_clear_error() {
-    let output = genreid().args(["spectrogram", "--out", "/tmp/x.npy", "/nonexistent/song.mp3"]).output().unwrap();
+    let output =
+        genreid().args(["spectrogram", "--out", "/tmp/x.npy", "/nonexistent/song.mp3"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/song.mp3"), "{stderr}");

@@ -67,7 +67,8 @@ pub fn amplitude_to_db(s: &Matrix, reference: DbRef, top_db: Option<f32>) -> Mat
 /// Scales values linearly to `[0, 1]` (min-max normalisation over the whole
 /// matrix); a constant matrix becomes all zeros.
 pub fn min_max_normalize(s: &Matrix) -> Matrix {
-    let (lo, hi) = s.data.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let (lo, hi) =
+        s.data.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
     let range = hi - lo;
     s.clone().map(|x| if range > 0.0 { (x - lo) / range } else { 0.0 })
 }

@@ -62,7 +62,13 @@ pub fn hpss_spectrogram(stft: &ComplexMatrix, kernel: usize) -> (ComplexMatrix, 
     let (mut padded, mut window) = (Vec::new(), Vec::new());
     // Harmonic: median along time within each frequency row.
     for r in 0..rows {
-        sliding_median(&mag[r * cols..(r + 1) * cols], kernel, &mut harm[r * cols..(r + 1) * cols], &mut padded, &mut window);
+        sliding_median(
+            &mag[r * cols..(r + 1) * cols],
+            kernel,
+            &mut harm[r * cols..(r + 1) * cols],
+            &mut padded,
+            &mut window,
+        );
     }
     // Percussive: median along frequency within each frame.
     let mut column = vec![0f32; rows];

@@ -36,7 +36,9 @@ pub use matrix::Matrix;
 pub use mel::{MelConfig, MelFilterbank};
 pub use mfcc::mfcc_from_db;
 pub use rhythm::{Aggregate, beat_track, onset_strength, tempo};
-pub use spectral::{spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff};
+pub use spectral::{
+    spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
+};
 pub use stft::{Stft, StftConfig, fft_frequencies, magnitude_spectrogram, power_spectrogram};
 pub use table::{GTZAN57_COLUMNS, gtzan57};
 pub use temporal::{rms, zero_crossing_rate};

@@ -22,9 +22,7 @@ pub fn dct_ortho_matrix(n_out: usize, n: usize) -> Vec<f64> {
 pub fn mfcc_from_db(mel_db: &Matrix, n_mfcc: usize) -> Result<Matrix> {
     let n = mel_db.rows;
     if n_mfcc == 0 || n_mfcc > n {
-        return Err(FeatureError::InvalidParameter(format!(
-            "n_mfcc must be in 1..={n}, got {n_mfcc}"
-        )));
+        return Err(FeatureError::InvalidParameter(format!("n_mfcc must be in 1..={n}, got {n_mfcc}")));
     }
     let basis = dct_ortho_matrix(n_mfcc, n);
     let frames = mel_db.cols;

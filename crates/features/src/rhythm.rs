@@ -22,7 +22,12 @@ pub enum Aggregate {
 
 /// Spectral-flux onset envelope from a dB mel spectrogram (`lag=1`,
 /// `max_size=1`, centred: 3 leading zeros for n_fft 2048 / hop 512).
-pub fn onset_strength_from_db(mel_db: &Matrix, n_fft: usize, hop_length: usize, aggregate: Aggregate) -> Vec<f32> {
+pub fn onset_strength_from_db(
+    mel_db: &Matrix,
+    n_fft: usize,
+    hop_length: usize,
+    aggregate: Aggregate,
+) -> Vec<f32> {
     let (bands, frames) = (mel_db.rows, mel_db.cols);
     let pad = 1 + n_fft / (2 * hop_length);
     let mut env = vec![0f32; frames];
@@ -184,8 +189,7 @@ fn beat_dp(local: &[f64], fpb: f64, tightness: f64) -> (Vec<isize>, Vec<f64>) {
             if loc < 0 {
                 break;
             }
-            let score = cum[loc as usize]
-                - tightness * ((i as f64 - loc as f64).ln() - fpb.ln()).powi(2);
+            let score = cum[loc as usize] - tightness * ((i as f64 - loc as f64).ln() - fpb.ln()).powi(2);
             if score > best {
                 best = score;
                 loc_best = loc;

@@ -30,11 +30,7 @@ pub fn spectral_centroid(mag: &Matrix, sr: f64, n_fft: usize) -> Matrix {
             *a += f * f64::from(x);
         }
     }
-    let data = acc
-        .iter()
-        .zip(&sums)
-        .map(|(a, &s)| (if s < TINY_F32 { *a } else { a / s }) as f32)
-        .collect();
+    let data = acc.iter().zip(&sums).map(|(a, &s)| (if s < TINY_F32 { *a } else { a / s }) as f32).collect();
     Matrix::from_vec(1, mag.cols, data)
 }
 

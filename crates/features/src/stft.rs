@@ -94,11 +94,7 @@ impl Stft {
 
     /// Calls `visit(frame_index, spectrum)` for each frame's complex spectrum
     /// (`n_fft / 2 + 1` bins, `f64`), reusing one buffer.
-    pub fn for_each_frame(
-        &self,
-        y: &[f32],
-        mut visit: impl FnMut(usize, &[Complex<f64>]),
-    ) -> Result<usize> {
+    pub fn for_each_frame(&self, y: &[f32], mut visit: impl FnMut(usize, &[Complex<f64>])) -> Result<usize> {
         let c = &self.config;
         c.validate(y.len())?;
         let n_frames = c.n_frames(y.len());

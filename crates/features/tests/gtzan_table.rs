@@ -39,7 +39,8 @@ fn gtzan57_rows_match_librosa() {
         let tol = if exact_input { 1e-4 } else { 5e-2 };
         for (i, col) in GTZAN57_COLUMNS.iter().enumerate() {
             let (g, w) = (got[i], want[i]);
-            let err = if col.ends_with("_mean") && (exact_input || col.starts_with("mfcc"))
+            let err = if col.ends_with("_mean")
+                && (exact_input || col.starts_with("mfcc"))
                 && (col.starts_with("harmony") || col.starts_with("perceptr") || col.starts_with("mfcc"))
             {
                 // Zero-centred signals and cepstral means: compare to the std.

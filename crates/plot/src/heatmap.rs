@@ -62,7 +62,8 @@ fn downsample(map: &Heatmap<'_>) -> (Vec<f32>, usize, usize) {
     for (ro, row_out) in out.chunks_mut(c_out).enumerate() {
         let (r0, r1) = (ro * map.rows / r_out, ((ro + 1) * map.rows / r_out).max(ro * map.rows / r_out + 1));
         for (co, cell) in row_out.iter_mut().enumerate() {
-            let (c0, c1) = (co * map.cols / c_out, ((co + 1) * map.cols / c_out).max(co * map.cols / c_out + 1));
+            let (c0, c1) =
+                (co * map.cols / c_out, ((co + 1) * map.cols / c_out).max(co * map.cols / c_out + 1));
             let mut sum = 0f64;
             for r in r0..r1 {
                 for c in c0..c1 {
