@@ -6,16 +6,44 @@ use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
 use crate::error::Result;
+use crate::matrix::transpose;
 use crate::stft::{ComplexMatrix, Stft, StftConfig};
 use crate::window::{hann, pad_center};
 
-/// Median of each length-`kernel` window of `x`, with SciPy's `reflect`
-/// boundary (`d c b a | a b c d | d c b a`), written to `out`.
-fn sliding_median(x: &[f32], kernel: usize, out: &mut [f32], padded: &mut Vec<f32>, window: &mut Vec<f32>) {
+/// Maps an `f32` to a `u32` with the same order (`total_cmp` order).
+#[inline]
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    b ^ ((((b as i32) >> 31) as u32) | 0x8000_0000)
+}
+
+/// Inverse of [`order_key`].
+#[inline]
+fn from_order_key(k: u32) -> f32 {
+    let b = if k & 0x8000_0000 != 0 { k ^ 0x8000_0000 } else { !k };
+    f32::from_bits(b)
+}
+
+/// Reusable buffers for [`sliding_median`].
+#[derive(Default)]
+struct MedianScratch {
+    padded: Vec<u32>,
+    window: Vec<u32>,
+}
+
+/// Median of each length-`kernel` (odd) window of `x`, with SciPy's
+/// `reflect` boundary (`d c b a | a b c d | d c b a`), written to `out`.
+///
+/// Keeps the window sorted as order-preserving integer keys; each step finds
+/// the outgoing and incoming positions by branch-free counting and shifts
+/// only the elements between them.
+fn sliding_median(x: &[f32], kernel: usize, out: &mut [f32], scratch: &mut MedianScratch) {
     let n = x.len();
+    if n == 0 {
+        return;
+    }
     let half = kernel / 2;
-    padded.clear();
-    let reflect = |j: isize| -> f32 {
+    let reflect = |j: isize| -> usize {
         let n = n as isize;
         let mut j = j;
         // Reflect repeatedly for kernels longer than the signal.
@@ -25,23 +53,69 @@ fn sliding_median(x: &[f32], kernel: usize, out: &mut [f32], padded: &mut Vec<f3
             } else if j >= n {
                 j = 2 * n - j - 1;
             } else {
-                return x[j as usize];
+                return j as usize;
             }
         }
     };
-    padded.extend((-(half as isize)..(n + half) as isize).map(reflect));
-    window.clear();
-    window.extend_from_slice(&padded[..kernel]);
-    window.sort_unstable_by(f32::total_cmp);
-    out[0] = window[half];
-    for i in 1..n {
-        let gone = padded[i - 1];
-        let new = padded[i + kernel - 1];
-        let at = window.partition_point(|v| v.total_cmp(&gone).is_lt());
-        window.remove(at);
-        let put = window.partition_point(|v| v.total_cmp(&new).is_lt());
-        window.insert(put, new);
-        out[i] = window[half];
+    let padded = &mut scratch.padded;
+    padded.clear();
+    padded.extend((-(half as isize)..(n + half) as isize).map(|j| order_key(x[reflect(j)])));
+    if kernel == 31 {
+        slide::<31>(padded, out);
+    } else {
+        let window = &mut scratch.window;
+        window.clear();
+        window.extend_from_slice(&padded[..kernel]);
+        window.sort_unstable();
+        out[0] = from_order_key(window[half]);
+        for i in 1..n {
+            step(window, padded[i - 1], padded[i + kernel - 1]);
+            out[i] = from_order_key(window[half]);
+        }
+    }
+}
+
+/// [`sliding_median`]'s loop for a kernel length known at compile time, so
+/// the window lives in a fixed array and the counting loops vectorise.
+fn slide<const K: usize>(padded: &[u32], out: &mut [f32]) {
+    let mut window = [0u32; K];
+    window.copy_from_slice(&padded[..K]);
+    window.sort_unstable();
+    out[0] = from_order_key(window[K / 2]);
+    for (i, o) in out.iter_mut().enumerate().skip(1) {
+        step(&mut window, padded[i - 1], padded[i + K - 1]);
+        *o = from_order_key(window[K / 2]);
+    }
+}
+
+/// Number of values in `window` below `x` (branch-free, vectorises).
+#[inline(always)]
+fn count_below(window: &[u32], x: u32) -> usize {
+    window.iter().fold(0u32, |acc, &v| acc + u32::from(v < x)) as usize
+}
+
+/// Replaces one occurrence of `gone` by `new` in the sorted `window`.
+#[inline(always)]
+fn step(window: &mut [u32], gone: u32, new: u32) {
+    if new == gone {
+        return;
+    }
+    // Position of the outgoing value, and how many values lie below the
+    // incoming one: counted branch-free so the loops vectorise.
+    let at = count_below(window, gone);
+    let below_new = count_below(window, new);
+    if new > gone {
+        let put = below_new - 1;
+        for j in at..put {
+            window[j] = window[j + 1];
+        }
+        window[put] = new;
+    } else {
+        let put = below_new;
+        for j in (put..at).rev() {
+            window[j + 1] = window[j];
+        }
+        window[put] = new;
     }
 }
 
@@ -56,32 +130,31 @@ pub fn hpss(y: &[f32], kernel: usize) -> Result<(Vec<f32>, Vec<f32>)> {
 /// Splits a complex STFT into harmonic and percussive parts (soft masks).
 pub fn hpss_spectrogram(stft: &ComplexMatrix, kernel: usize) -> (ComplexMatrix, ComplexMatrix) {
     let (rows, cols) = (stft.rows, stft.cols);
-    let mag: Vec<f32> = stft.data.iter().map(|z| z.norm()).collect();
+    // |z| through f64 (correctly rounded like NumPy's float32 hypot, faster).
+    let mag: Vec<f32> =
+        stft.data.iter().map(|z| (f64::from(z.re).powi(2) + f64::from(z.im).powi(2)).sqrt() as f32).collect();
     let mut harm = vec![0f32; rows * cols];
     let mut perc = vec![0f32; rows * cols];
-    let (mut padded, mut window) = (Vec::new(), Vec::new());
+    let mut scratch = MedianScratch::default();
     // Harmonic: median along time within each frequency row.
     for r in 0..rows {
         sliding_median(
             &mag[r * cols..(r + 1) * cols],
             kernel,
             &mut harm[r * cols..(r + 1) * cols],
-            &mut padded,
-            &mut window,
+            &mut scratch,
         );
     }
-    // Percussive: median along frequency within each frame.
-    let mut column = vec![0f32; rows];
-    let mut filtered = vec![0f32; rows];
+    // Percussive: median along frequency within each frame, on the
+    // frame-major transpose so each frame is contiguous.
+    let mut by_frame = vec![0f32; rows * cols];
+    transpose(&mag, rows, cols, &mut by_frame);
+    let mut filtered = vec![0f32; rows * cols];
     for c in 0..cols {
-        for r in 0..rows {
-            column[r] = mag[r * cols + c];
-        }
-        sliding_median(&column, kernel, &mut filtered, &mut padded, &mut window);
-        for r in 0..rows {
-            perc[r * cols + c] = filtered[r];
-        }
+        let span = c * rows..(c + 1) * rows;
+        sliding_median(&by_frame[span.clone()], kernel, &mut filtered[span], &mut scratch);
     }
+    transpose(&filtered, cols, rows, &mut perc);
     let tiny = f32::MIN_POSITIVE;
     let mut h = stft.clone();
     let mut p = stft.clone();
@@ -149,9 +222,42 @@ mod tests {
     fn sliding_median_matches_sorting_with_reflect_edges() {
         let x = [5.0, 1.0, 4.0, 2.0, 3.0];
         let mut out = [0.0; 5];
-        sliding_median(&x, 3, &mut out, &mut Vec::new(), &mut Vec::new());
+        sliding_median(&x, 3, &mut out, &mut MedianScratch::default());
         // reflect: [5 | 5 1 4 2 3 | 3]
         assert_eq!(out, [5.0, 4.0, 2.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn sliding_median_equals_brute_force_with_ties() {
+        let mut state = 12345u32;
+        let x: Vec<f32> = (0..500)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((state >> 24) % 13) as f32 - 6.0 // many ties, negatives
+            })
+            .collect();
+        for kernel in [1, 3, 31] {
+            let mut out = vec![0.0; x.len()];
+            sliding_median(&x, kernel, &mut out, &mut MedianScratch::default());
+            let half = kernel as isize / 2;
+            for i in 0..x.len() {
+                let mut w: Vec<f32> = (i as isize - half..=i as isize + half)
+                    .map(|j| {
+                        let n = x.len() as isize;
+                        let j = if j < 0 {
+                            -j - 1
+                        } else if j >= n {
+                            2 * n - j - 1
+                        } else {
+                            j
+                        };
+                        x[j as usize]
+                    })
+                    .collect();
+                w.sort_by(f32::total_cmp);
+                assert_eq!(out[i], w[kernel / 2], "kernel {kernel}, index {i}");
+            }
+        }
     }
 
     #[test]

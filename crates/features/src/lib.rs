@@ -18,7 +18,7 @@ pub mod chroma;
 pub mod db;
 mod error;
 pub mod hpss;
-mod matrix;
+pub mod matrix;
 pub mod mel;
 pub mod mfcc;
 pub mod rhythm;
@@ -26,6 +26,7 @@ pub mod spectral;
 pub mod stft;
 pub mod table;
 pub mod temporal;
+pub mod timing;
 pub mod window;
 
 pub use chroma::{chroma_stft, estimate_tuning};

@@ -72,3 +72,20 @@ impl Matrix {
         self.data.iter().copied().fold(f32::NEG_INFINITY, f32::max)
     }
 }
+
+/// Transposes a `rows x cols` row-major slice into `out` (`cols x rows`), in
+/// cache-sized blocks.
+pub fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    assert_eq!(src.len(), rows * cols);
+    assert_eq!(out.len(), rows * cols);
+    const BLOCK: usize = 32;
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for r in r0..(r0 + BLOCK).min(rows) {
+                for c in c0..(c0 + BLOCK).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}

@@ -44,10 +44,15 @@ pub fn spectral_bandwidth(mag: &Matrix, centroid: &Matrix, sr: f64, n_fft: usize
         for (t, (a, &x)) in acc.iter_mut().zip(mag.row(r)).enumerate() {
             let dev = (f - f64::from(centroid.data[t])).abs();
             let norm = if sums[t] < TINY_F32 { 1.0 } else { sums[t] };
-            *a += f64::from(x) / norm * dev.powf(p);
+            let dev_p = if p == 2.0 { dev * dev } else { dev.powf(p) };
+            *a += f64::from(x) / norm * dev_p;
         }
     }
-    Matrix::from_vec(1, mag.cols, acc.iter().map(|a| a.powf(1.0 / p) as f32).collect())
+    Matrix::from_vec(
+        1,
+        mag.cols,
+        acc.iter().map(|a| if p == 2.0 { a.sqrt() } else { a.powf(1.0 / p) } as f32).collect(),
+    )
 }
 
 /// Frequency below which `roll_percent` of the energy lies (`spectral_rolloff`,

@@ -8,7 +8,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::error::{FeatureError, Result};
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, transpose};
 use crate::window::{hann, pad_center};
 
 /// STFT parameters, librosa's names and defaults.
@@ -105,9 +105,16 @@ impl Stft {
         for t in 0..n_frames {
             // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].
             let start = (t * c.hop_length) as isize - pad as isize;
-            for (i, (slot, w)) in input.iter_mut().zip(&self.window).enumerate() {
-                let j = start + i as isize;
-                *slot = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * w } else { 0.0 };
+            if start >= 0 && start as usize + c.n_fft <= y.len() {
+                let frame = &y[start as usize..start as usize + c.n_fft];
+                for ((slot, w), &x) in input.iter_mut().zip(&self.window).zip(frame) {
+                    *slot = f64::from(x) * w;
+                }
+            } else {
+                for (i, (slot, w)) in input.iter_mut().zip(&self.window).enumerate() {
+                    let j = start + i as isize;
+                    *slot = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * w } else { 0.0 };
+                }
             }
             self.fft
                 .process_with_scratch(&mut input, &mut output, &mut scratch)
@@ -123,13 +130,15 @@ impl Stft {
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Matrix> {
         self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
-        let mut out = Matrix::zeros(bins, frames);
+        // Fill frame-major (contiguous writes), then transpose once.
+        let mut by_frame = vec![0f32; bins * frames];
         self.for_each_frame(y, |t, spectrum| {
-            for (b, z) in spectrum.iter().enumerate() {
+            let dst = &mut by_frame[t * bins..(t + 1) * bins];
+            for (d, z) in dst.iter_mut().zip(spectrum) {
                 // np.abs of the complex64 value, then `** power` in float32.
                 let (re, im) = (f64::from(z.re as f32), f64::from(z.im as f32));
                 let mag = (re * re + im * im).sqrt() as f32;
-                out.data[b * frames + t] = if power == 2.0 {
+                *d = if power == 2.0 {
                     mag * mag
                 } else if power == 1.0 {
                     mag
@@ -138,6 +147,8 @@ impl Stft {
                 };
             }
         })?;
+        let mut out = Matrix::zeros(bins, frames);
+        transpose(&by_frame, frames, bins, &mut out.data);
         Ok(out)
     }
 
@@ -145,12 +156,14 @@ impl Stft {
     pub fn complex(&self, y: &[f32]) -> Result<ComplexMatrix> {
         self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
-        let mut data = vec![Complex::new(0.0f32, 0.0); bins * frames];
+        let mut by_frame = vec![Complex::new(0.0f32, 0.0); bins * frames];
         self.for_each_frame(y, |t, spectrum| {
-            for (b, z) in spectrum.iter().enumerate() {
-                data[b * frames + t] = Complex::new(z.re as f32, z.im as f32);
+            for (d, z) in by_frame[t * bins..(t + 1) * bins].iter_mut().zip(spectrum) {
+                *d = Complex::new(z.re as f32, z.im as f32);
             }
         })?;
+        let mut data = vec![Complex::new(0.0f32, 0.0); bins * frames];
+        transpose(&by_frame, frames, bins, &mut data);
         Ok(ComplexMatrix { rows: bins, cols: frames, data })
     }
 }
