@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use genreid_audio::{LoadOptions, load};
 use genreid_features::{
-    DbConfig, DbRef, Matrix, MelConfig, MelFilterbank, Stft, StftConfig, amplitude_to_db, chroma_stft,
-    mfcc_from_db, power_to_db,
+    CqtConfig, DbConfig, DbRef, Matrix, MelConfig, MelFilterbank, Stft, StftConfig, amplitude_to_db,
+    chroma_cqt, chroma_stft, cqt_magnitude, mfcc_from_db, power_to_db,
 };
 use npyz::WriterBuilder;
 
@@ -24,6 +24,10 @@ pub enum Kind {
     Mfcc,
     /// Chroma from the STFT with estimated tuning (`chroma_stft`).
     Chroma,
+    /// Magnitude constant-Q transform (`np.abs(librosa.cqt)`: 84 bins from C1, 12 per octave).
+    Cqt,
+    /// Chroma from the CQT (`chroma_cqt`: 7 octaves, 36 bins per octave, estimated tuning).
+    ChromaCqt,
 }
 
 /// Arguments of `genreid spectrogram`.
@@ -92,6 +96,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Kind::Chroma => {
             let power = stft.spectrogram(&signal.samples, 2.0).with_context(context)?;
             (chroma_stft(&power, sr, 12, None)?.0, "Pitch class (C at bottom)", "chroma")
+        }
+        Kind::Cqt => {
+            let config = CqtConfig { hop_length: hop, ..CqtConfig::default() };
+            let c = cqt_magnitude(&signal.samples, sr, &config).with_context(context)?;
+            if args.db {
+                (amplitude_to_db(&c, DbRef::Max, Some(80.0)), "CQT bin (C1 at bottom)", "dB")
+            } else {
+                (c, "CQT bin (C1 at bottom)", "magnitude")
+            }
+        }
+        Kind::ChromaCqt => {
+            (chroma_cqt(&signal.samples, sr).with_context(context)?, "Pitch class (C at bottom)", "chroma")
         }
     };
     let extension = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();

@@ -15,6 +15,7 @@
 //! output in `shared/fixtures/librosa`.
 
 pub mod chroma;
+pub mod cqt;
 pub mod db;
 mod error;
 pub mod hpss;
@@ -30,6 +31,7 @@ pub mod timing;
 pub mod window;
 
 pub use chroma::{chroma_stft, estimate_tuning};
+pub use cqt::{CqtConfig, chroma_cqt, cqt_magnitude, tonnetz};
 pub use db::{DbConfig, DbRef, amplitude_to_db, min_max_normalize, power_to_db};
 pub use error::{FeatureError, Result};
 pub use hpss::{hpss, istft};
