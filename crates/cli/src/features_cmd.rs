@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use genreid_audio::{LoadOptions, load, segment_samples};
-use genreid_features::{GTZAN57_COLUMNS, gtzan57};
+use genreid_features::{GTZAN57_COLUMNS, fma518, fma518_columns, gtzan57};
 use rayon::prelude::*;
 
 use crate::progress::Progress;
@@ -18,6 +18,18 @@ use crate::walk::{audio_files, parent_name};
 pub enum FeatureSet {
     /// The 57 features of the Kaggle GTZAN `features_30_sec.csv`.
     Gtzan57,
+    /// FMA's 518 features (`features.csv`: 11 groups x 7 statistics), at the
+    /// file's own sample rate unless `--sr` is given, as FMA computed them.
+    Fma518,
+}
+
+impl FeatureSet {
+    fn columns(self) -> Vec<String> {
+        match self {
+            FeatureSet::Gtzan57 => GTZAN57_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            FeatureSet::Fma518 => fma518_columns(),
+        }
+    }
 }
 
 /// Arguments of `genreid features`.
@@ -32,9 +44,9 @@ pub struct Args {
     /// Output table (.csv).
     #[arg(long)]
     out: PathBuf,
-    /// Sample rate to analyse at (Hz).
-    #[arg(long, default_value_t = 22_050)]
-    sr: u32,
+    /// Sample rate to analyse at (Hz) [default: 22050 for gtzan57, the file's own for fma518].
+    #[arg(long)]
+    sr: Option<u32>,
     /// Use only the first SECONDS of each file.
     #[arg(long)]
     duration: Option<f64>,
@@ -58,8 +70,12 @@ struct Row {
 }
 
 fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
-    let options =
-        LoadOptions { sample_rate: Some(args.sr), duration_seconds: args.duration, ..Default::default() };
+    let sample_rate = match (args.sr, args.set) {
+        (Some(sr), _) => Some(sr),
+        (None, FeatureSet::Gtzan57) => Some(genreid_audio::DEFAULT_SAMPLE_RATE),
+        (None, FeatureSet::Fma518) => None,
+    };
+    let options = LoadOptions { sample_rate, duration_seconds: args.duration, ..Default::default() };
     let signal = load(path, &options)?;
     let sr = f64::from(signal.sample_rate);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -67,6 +83,7 @@ fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
     let compute = |y: &[f32]| -> Result<Vec<f64>> {
         match args.set {
             FeatureSet::Gtzan57 => gtzan57(y, sr).with_context(|| format!("{}", path.display())),
+            FeatureSet::Fma518 => fma518(y, sr).with_context(|| format!("{}", path.display())),
         }
     };
     match args.segment {
@@ -133,7 +150,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     progress.finish();
     let rows: Vec<Row> = results.into_iter().flatten().flatten().collect();
-    write_csv(&args.out, &rows)?;
+    write_csv(&args.out, &args.set.columns(), &rows)?;
     let failed = progress.failures();
     eprintln!(
         "wrote {} rows from {} of {} files to {} in {:.1} s{}",
@@ -148,7 +165,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Writes the table atomically: to a temporary file beside `out`, then renamed.
-fn write_csv(out: &Path, rows: &[Row]) -> Result<()> {
+fn write_csv(out: &Path, columns: &[String], rows: &[Row]) -> Result<()> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
     let tmp = dir.join(format!(".{}.tmp", out.file_name().and_then(|n| n.to_str()).unwrap_or("table")));
@@ -156,7 +173,7 @@ fn write_csv(out: &Path, rows: &[Row]) -> Result<()> {
         let mut w =
             csv::Writer::from_path(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?;
         let mut header = vec!["filename", "length"];
-        header.extend(GTZAN57_COLUMNS);
+        header.extend(columns.iter().map(String::as_str));
         header.push("label");
         w.write_record(&header)?;
         for row in rows {

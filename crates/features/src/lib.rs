@@ -43,7 +43,7 @@ pub use spectral::{
     spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
 };
 pub use stft::{Stft, StftConfig, fft_frequencies, magnitude_spectrogram, power_spectrogram};
-pub use table::{GTZAN57_COLUMNS, gtzan57};
+pub use table::{GTZAN57_COLUMNS, fma518, fma518_columns, gtzan57};
 pub use temporal::{rms, zero_crossing_rate};
 
 /// Mel spectrogram of `y` (`librosa.feature.melspectrogram` with power 2).

@@ -5,6 +5,7 @@
 //! feature, plus tempo), computing the STFT once and sharing it.
 
 use crate::chroma::chroma_stft;
+use crate::cqt::{CqtConfig, chroma_cens_from_cqt, chroma_from_cqt, cqt_magnitude, tonnetz_from_chroma};
 use crate::db::{DbConfig, power_to_db};
 use crate::error::Result;
 use crate::hpss::hpss_spectrogram;
@@ -13,9 +14,9 @@ use crate::matrix::Matrix;
 use crate::mel::{MelConfig, MelFilterbank};
 use crate::mfcc::mfcc_from_db;
 use crate::rhythm::{Aggregate, beat_track_onsets, onset_strength_from_db};
-use crate::spectral::{spectral_bandwidth, spectral_centroid, spectral_rolloff};
+use crate::spectral::{spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_rolloff};
 use crate::stft::{Stft, StftConfig};
-use crate::temporal::{rms, zero_crossing_rate};
+use crate::temporal::{rms, rms_from_magnitude, zero_crossing_rate};
 
 /// The 57 feature column names of `features_30_sec.csv`, in order (the
 /// table adds `filename` and `length` before and `label` after).
@@ -129,6 +130,122 @@ pub fn gtzan57(y: &[f32], sr: f64) -> Result<Vec<f64>> {
     let mfcc = mfcc_from_db(&mel_db, 20)?;
     for k in 0..20 {
         push_stats(&mut row, mfcc.row(k));
+    }
+    Ok(row)
+}
+
+/// The 11 feature groups of FMA's `features.csv` with their widths, in the
+/// file's (alphabetical) order.
+pub const FMA_GROUPS: [(&str, usize); 11] = [
+    ("chroma_cens", 12),
+    ("chroma_cqt", 12),
+    ("chroma_stft", 12),
+    ("mfcc", 20),
+    ("rmse", 1),
+    ("spectral_bandwidth", 1),
+    ("spectral_centroid", 1),
+    ("spectral_contrast", 7),
+    ("spectral_rolloff", 1),
+    ("tonnetz", 6),
+    ("zcr", 1),
+];
+
+/// The 7 statistics of each FMA feature row, in the file's order.
+pub const FMA_STATISTICS: [&str; 7] = ["kurtosis", "max", "mean", "median", "min", "skew", "std"];
+
+/// The 518 FMA column names, flattened from FMA's three header rows
+/// (feature, statistic, number) as `feature_statistic_NN`, in file order.
+pub fn fma518_columns() -> Vec<String> {
+    let mut names = Vec::with_capacity(518);
+    for (group, width) in FMA_GROUPS {
+        for stat in FMA_STATISTICS {
+            for k in 1..=width {
+                names.push(format!("{group}_{stat}_{k:02}"));
+            }
+        }
+    }
+    names
+}
+
+/// The seven statistics of one row of values, in [`FMA_STATISTICS`] order:
+/// excess kurtosis and skewness as `scipy.stats` computes them (biased; NaN
+/// for a constant row), max, mean, median, min, population std.
+pub fn fma_statistics(values: &[f32]) -> [f64; 7] {
+    if values.is_empty() {
+        return [f64::NAN; 7];
+    }
+    let n = values.len() as f64;
+    let (mean, var) = mean_var(values);
+    let (mut m3, mut m4) = (0.0, 0.0);
+    for &x in values {
+        let d = f64::from(x) - mean;
+        m3 += d * d * d;
+        m4 += d * d * d * d;
+    }
+    let (m3, m4) = (m3 / n, m4 / n);
+    let constant = var <= (f64::EPSILON * mean).powi(2);
+    let skew = if constant { f64::NAN } else { m3 / var.powf(1.5) };
+    let kurtosis = if constant { f64::NAN } else { m4 / (var * var) - 3.0 };
+    let mut sorted: Vec<f32> = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let mid = sorted.len() / 2;
+    let median = if sorted.len() % 2 == 1 {
+        f64::from(sorted[mid])
+    } else {
+        (f64::from(sorted[mid - 1]) + f64::from(sorted[mid])) / 2.0
+    };
+    let (min, max) = (f64::from(sorted[0]), f64::from(sorted[sorted.len() - 1]));
+    [kurtosis, max, mean, median, min, skew, var.sqrt()]
+}
+
+/// FMA's 518 features of `y` at its own rate `sr` (FMA computes them at the
+/// file's native rate), in [`fma518_columns`] order. Follows FMA's
+/// `features.py`: one 84-bin CQT (12 per octave, tuning estimated) feeds
+/// chroma_cqt, chroma_cens and tonnetz (with librosa's default 36 bins per
+/// octave for the folding, as FMA did); one magnitude STFT feeds the rest.
+/// FMA called the STFT-based spectral features and chroma_stft without the
+/// sample rate, so librosa assumed 22,050 Hz there; we do the same, or the
+/// table would not be FMA's.
+pub fn fma518(y: &[f32], sr: f64) -> Result<Vec<f64>> {
+    const FMA_ASSUMED_SR: f64 = 22_050.0;
+    let cqt_config = CqtConfig { n_bins: 84, bins_per_octave: 12, tuning: None, ..CqtConfig::default() };
+    let cqt = cqt_magnitude(y, sr, &cqt_config)?;
+    let chroma_cqt = chroma_from_cqt(&cqt, 36);
+    let chroma_cens = chroma_cens_from_cqt(&cqt, 36);
+    let tonnetz = tonnetz_from_chroma(&chroma_cens);
+    drop(cqt);
+
+    let mag = Stft::new(StftConfig::new(2048, 512)).spectrogram(y, 1.0)?;
+    let power = mag.clone().map(|x| x * x);
+    let (chroma_stft, _) = chroma_stft(&power, FMA_ASSUMED_SR, 12, None)?;
+    let rmse = rms_from_magnitude(&mag);
+    let centroid = spectral_centroid(&mag, FMA_ASSUMED_SR, 2048);
+    let bandwidth = spectral_bandwidth(&mag, &centroid, FMA_ASSUMED_SR, 2048, 2.0);
+    let contrast = spectral_contrast(&mag, FMA_ASSUMED_SR, 2048, 200.0, 6, 0.02)?;
+    let rolloff = spectral_rolloff(&mag, FMA_ASSUMED_SR, 2048, 0.85);
+    let mel = MelFilterbank::new(&MelConfig::new(sr, 2048, 128))?.apply(&power)?;
+    let mfcc = mfcc_from_db(&power_to_db(&mel, &DbConfig::default()), 20)?;
+    let zcr = zero_crossing_rate(y, 2048, 512);
+
+    let groups = [
+        &chroma_cens,
+        &chroma_cqt,
+        &chroma_stft,
+        &mfcc,
+        &rmse,
+        &bandwidth,
+        &centroid,
+        &contrast,
+        &rolloff,
+        &tonnetz,
+        &zcr,
+    ];
+    let mut row = Vec::with_capacity(518);
+    for m in groups {
+        let stats: Vec<[f64; 7]> = (0..m.rows).map(|r| fma_statistics(m.row(r))).collect();
+        for s in 0..7 {
+            row.extend(stats.iter().map(|st| st[s]));
+        }
     }
     Ok(row)
 }

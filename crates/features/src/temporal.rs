@@ -59,3 +59,19 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Matrix {
         .collect();
     Matrix::from_vec(1, frames, data)
 }
+
+/// RMS per frame from a magnitude spectrogram (`librosa.feature.rms(S=...)`,
+/// frame length `2 * (bins - 1)`): Parseval's sum with the DC and Nyquist
+/// bins halved, `[1, frames]`.
+pub fn rms_from_magnitude(mag: &Matrix) -> Matrix {
+    let frame_length = 2 * (mag.rows.saturating_sub(1)) as u64;
+    let mut power = vec![0f64; mag.cols];
+    for r in 0..mag.rows {
+        let weight = if r == 0 || (r + 1 == mag.rows && frame_length % 2 == 0) { 0.5 } else { 1.0 };
+        for (p, &x) in power.iter_mut().zip(mag.row(r)) {
+            *p += weight * f64::from(x) * f64::from(x);
+        }
+    }
+    let scale = 2.0 / (frame_length as f64).powi(2).max(1.0);
+    Matrix::from_vec(1, mag.cols, power.iter().map(|p| (p * scale).sqrt() as f32).collect())
+}
