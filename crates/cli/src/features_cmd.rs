@@ -11,6 +11,7 @@ use genreid_features::{GTZAN57_COLUMNS, fma518, fma518_columns, gtzan57};
 use rayon::prelude::*;
 
 use crate::progress::Progress;
+use crate::table::{Table, TableFormat, write_table};
 use crate::walk::{audio_files, parent_name};
 
 /// Feature sets a table can hold.
@@ -41,7 +42,7 @@ pub struct Args {
     /// Which features to compute.
     #[arg(long, value_enum, default_value = "gtzan57")]
     set: FeatureSet,
-    /// Output table (.csv).
+    /// Output table (.csv or .parquet).
     #[arg(long)]
     out: PathBuf,
     /// Sample rate to analyse at (Hz) [default: 22050 for gtzan57, the file's own for fma518].
@@ -125,10 +126,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("{what} must be a positive number of seconds, got {v}");
         }
     }
-    let extension = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if extension != "csv" {
-        bail!("{}: feature tables are written as .csv", args.out.display());
-    }
+    let format = TableFormat::of(&args.out)?;
     let files = audio_files(&args.paths)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "features");
@@ -150,7 +148,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     progress.finish();
     let rows: Vec<Row> = results.into_iter().flatten().flatten().collect();
-    write_csv(&args.out, &args.set.columns(), &rows)?;
+    let table = Table {
+        columns: args.set.columns(),
+        filenames: rows.iter().map(|r| r.filename.clone()).collect(),
+        lengths: rows.iter().map(|r| r.length as u64).collect(),
+        values: rows.iter().map(|r| r.values.clone()).collect(),
+        labels: rows.iter().map(|r| r.label.clone()).collect(),
+    };
+    write_table(&args.out, format, &table)?;
     let failed = progress.failures();
     eprintln!(
         "wrote {} rows from {} of {} files to {} in {:.1} s{}",
@@ -162,29 +167,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if failed > 0 { format!(" ({failed} failed)") } else { String::new() }
     );
     Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// Writes the table atomically: to a temporary file beside `out`, then renamed.
-fn write_csv(out: &Path, columns: &[String], rows: &[Row]) -> Result<()> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", out.file_name().and_then(|n| n.to_str()).unwrap_or("table")));
-    {
-        let mut w =
-            csv::Writer::from_path(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?;
-        let mut header = vec!["filename", "length"];
-        header.extend(columns.iter().map(String::as_str));
-        header.push("label");
-        w.write_record(&header)?;
-        for row in rows {
-            let mut record = vec![row.filename.clone(), row.length.to_string()];
-            // `{:?}` prints the shortest string that reads back as the same f64.
-            record.extend(row.values.iter().map(|v| format!("{v:?}")));
-            record.push(row.label.clone());
-            w.write_record(&record)?;
-        }
-        w.flush()?;
-    }
-    std::fs::rename(&tmp, out).with_context(|| format!("{}: cannot write", out.display()))?;
-    Ok(())
 }

@@ -4,6 +4,7 @@
 mod features_cmd;
 mod progress;
 mod spectrogram_cmd;
+mod table;
 mod walk;
 
 use std::process::ExitCode;

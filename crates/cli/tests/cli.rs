@@ -164,3 +164,33 @@ fn unreadable_input_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/song.mp3"), "{stderr}");
 }
+
+#[test]
+fn parquet_table_holds_the_same_values_as_csv() {
+    use arrow_array::{Array, Float64Array, StringArray};
+    let dir = scratch("parquet");
+    let file = shared().join("fixtures/audio/speech_espeak_en.wav");
+    let (csv_out, pq_out) = (dir.join("t.csv"), dir.join("t.parquet"));
+    for out in [&csv_out, &pq_out] {
+        assert!(genreid().args(["features", "--out"]).arg(out).arg(&file).status().unwrap().success());
+    }
+    let (header, rows) = read_table(&csv_out);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&pq_out).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    let batch = &batches[0];
+    assert_eq!(batch.num_rows(), 1);
+    let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, header);
+    let filename = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(filename.value(0), "speech_espeak_en.wav");
+    for c in 2..header.len() - 1 {
+        let col = batch.column(c).as_any().downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(col.value(0), rows[0][c].parse::<f64>().unwrap(), "{}", header[c]);
+        assert!(!col.is_null(0));
+    }
+}
