@@ -4,6 +4,8 @@
 //!
 //! `cargo run --release -p genreid-features --example time_features -- REPEATS FILE...`
 
+#![allow(clippy::print_stdout)] // printing the timings is what this example is for
+
 use std::time::Instant;
 
 use genreid_features::timing::{WORKLOADS, run};

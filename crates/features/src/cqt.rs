@@ -138,8 +138,8 @@ fn sparsify(row: &[Complex<f64>], quantile: f64) -> Vec<(usize, Complex<f64>)> {
 }
 
 /// Applies one octave's basis to `y` (a rectangular-window STFT, centred with
-/// zero padding, then the sparse basis), giving `[filters, frames]` magnitudes
-/// as complex responses.
+/// zero padding, then the sparse basis), giving the complex response of each
+/// filter, frame by frame: `frames` rows of `filters` values.
 fn octave_response(y: &[f32], hop: usize, basis: &OctaveBasis) -> Vec<Vec<Complex<f64>>> {
     let n_fft = basis.n_fft;
     let pad = n_fft / 2;
@@ -148,7 +148,7 @@ fn octave_response(y: &[f32], hop: usize, basis: &OctaveBasis) -> Vec<Vec<Comple
     let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
-    let mut out = vec![vec![Complex::new(0.0, 0.0); frames]; basis.filters.len()];
+    let mut out = Vec::with_capacity(frames);
     for t in 0..frames {
         let start = (t * hop) as isize - pad as isize;
         for (i, slot) in input.iter_mut().enumerate() {
@@ -158,17 +158,21 @@ fn octave_response(y: &[f32], hop: usize, basis: &OctaveBasis) -> Vec<Vec<Comple
         if fft.process(&mut input, &mut spectrum).is_err() {
             break;
         }
-        for (k, filter) in basis.filters.iter().enumerate() {
-            // complex64 STFT, as librosa stores it
-            let acc: Complex<f64> = filter
-                .iter()
-                .map(|&(b, w)| {
-                    let d = spectrum[b];
-                    w * Complex::new(f64::from(d.re as f32), f64::from(d.im as f32))
-                })
-                .sum();
-            out[k][t] = acc;
-        }
+        let frame: Vec<Complex<f64>> = basis
+            .filters
+            .iter()
+            .map(|filter| {
+                // complex64 STFT, as librosa stores it
+                filter
+                    .iter()
+                    .map(|&(b, w)| {
+                        let d = spectrum[b];
+                        w * Complex::new(f64::from(d.re as f32), f64::from(d.im as f32))
+                    })
+                    .sum()
+            })
+            .collect();
+        out.push(frame);
     }
     out
 }
@@ -232,19 +236,18 @@ pub fn cqt_magnitude(y: &[f32], sr: f64, config: &CqtConfig) -> Result<Matrix> {
         }
     }
     // Stack octaves bottom-up, trimmed to the shortest, then scale by 1/sqrt(length).
-    let frames = responses.iter().filter_map(|r| r.first().map(Vec::len)).min().unwrap_or(0);
+    let frames = responses.iter().map(Vec::len).min().unwrap_or(0);
     let lengths = wavelet_lengths(&freqs, &alpha, base_sr);
     let mut out = Matrix::zeros(config.n_bins, frames);
     let mut end = config.n_bins;
     for octave in &responses {
-        let n_oct = octave.len();
+        let n_oct = octave.first().map_or(0, Vec::len);
         let take = n_oct.min(end);
-        for (j, row) in octave[n_oct - take..].iter().enumerate() {
-            let bin = end - take + j;
-            let scale = lengths[bin].sqrt();
-            for (o, z) in out.row_mut(bin).iter_mut().zip(row) {
+        for (t, frame) in octave.iter().take(frames).enumerate() {
+            for (j, z) in frame[n_oct - take..].iter().enumerate() {
+                let bin = end - take + j;
                 let z = Complex::new(z.re as f32, z.im as f32);
-                *o = (f64::from(z.norm()) / scale) as f32;
+                out.data[bin * frames + t] = (f64::from(z.norm()) / lengths[bin].sqrt()) as f32;
             }
         }
         end -= take;

@@ -67,7 +67,7 @@ pub fn rms_from_magnitude(mag: &Matrix) -> Matrix {
     let frame_length = 2 * (mag.rows.saturating_sub(1)) as u64;
     let mut power = vec![0f64; mag.cols];
     for r in 0..mag.rows {
-        let weight = if r == 0 || (r + 1 == mag.rows && frame_length % 2 == 0) { 0.5 } else { 1.0 };
+        let weight = if r == 0 || (r + 1 == mag.rows && frame_length.is_multiple_of(2)) { 0.5 } else { 1.0 };
         for (p, &x) in power.iter_mut().zip(mag.row(r)) {
             *p += weight * f64::from(x) * f64::from(x);
         }
