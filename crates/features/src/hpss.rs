@@ -240,7 +240,7 @@ mod tests {
             let mut out = vec![0.0; x.len()];
             sliding_median(&x, kernel, &mut out, &mut MedianScratch::default());
             let half = kernel as isize / 2;
-            for i in 0..x.len() {
+            for (i, got) in out.iter().enumerate() {
                 let mut w: Vec<f32> = (i as isize - half..=i as isize + half)
                     .map(|j| {
                         let n = x.len() as isize;
@@ -255,7 +255,7 @@ mod tests {
                     })
                     .collect();
                 w.sort_by(f32::total_cmp);
-                assert_eq!(out[i], w[kernel / 2], "kernel {kernel}, index {i}");
+                assert_eq!(*got, w[kernel / 2], "kernel {kernel}, index {i}");
             }
         }
     }
