@@ -1,10 +1,8 @@
 //! Decoders against the reference decodes of libsndfile/mpg123 (via librosa)
 //! recorded in `shared/fixtures/librosa/manifest.json`.
 
-mod common;
-
-use common::{librosa_manifest, read_npy, shared};
 use genreid_audio::{LoadOptions, Source, decode, load};
+use genreid_testkit::{librosa_manifest, read_npy, shared};
 
 fn audio(name: &str) -> std::path::PathBuf {
     shared().join("fixtures/audio").join(name)

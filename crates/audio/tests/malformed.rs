@@ -1,8 +1,6 @@
 //! Malformed input never panics: a corpus of broken files made here, and a
 //! property test that feeds arbitrary and mutated bytes to every decoder.
 
-mod common;
-
 use genreid_audio::{AudioError, LoadOptions, load_bytes};
 use proptest::prelude::*;
 
@@ -31,7 +29,7 @@ fn au_header(encoding: u32, rate: u32, channels: u32, size: u32) -> Vec<u8> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(common::shared().join("fixtures/audio").join(name)).unwrap()
+    std::fs::read(genreid_testkit::shared().join("fixtures/audio").join(name)).unwrap()
 }
 
 fn try_load(name: &str, bytes: Vec<u8>) -> Result<usize, AudioError> {

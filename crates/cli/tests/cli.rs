@@ -3,17 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    let dir = std::env::var_os("GENREID_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("data/gtzan").is_dir(),
-        "reference data not found at {}: clone the project with ../shared beside it or set GENREID_SHARED",
-        dir.display()
-    );
-    dir
-}
+use genreid_testkit::{read_npy, shared};
 
 fn genreid() -> Command {
     Command::new(env!("CARGO_BIN_EXE_genreid"))
@@ -124,14 +114,9 @@ fn spectrogram_npy_equals_librosa_and_png_is_written() {
         .status()
         .unwrap();
     assert!(status.success());
-    let read = |p: &Path| {
-        let bytes = std::fs::read(p).unwrap();
-        let f = npyz::NpyFile::new(&bytes[..]).unwrap();
-        (f.shape().to_vec(), f.into_vec::<f32>().unwrap())
-    };
-    let (shape, got) = read(&npy);
+    let (shape, got) = read_npy(&npy);
     let (want_shape, want) =
-        read(&shared().join("fixtures/librosa/rock_sectoid_escape_from_chaosland/mel64_power.npy"));
+        read_npy(&shared().join("fixtures/librosa/rock_sectoid_escape_from_chaosland/mel64_power.npy"));
     assert_eq!(shape, want_shape);
     let peak = want.iter().fold(0f32, |m, &w| m.max(w));
     for (a, b) in got.iter().zip(&want) {

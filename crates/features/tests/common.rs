@@ -1,41 +1,11 @@
-//! Helpers shared by integration tests: where `../shared` is, reading `.npy`.
+//! Helpers shared by the feature tests: the fixture clips and error measures.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a different part
 
-use std::path::PathBuf;
-
-/// The `shared/` folder beside the repository (or `$GENREID_SHARED`).
-///
-/// Panics with a clear message when it is missing: the reference tests must
-/// fail, not skip, without their references.
-pub fn shared() -> PathBuf {
-    let dir = std::env::var_os("GENREID_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        dir.join("fixtures").is_dir(),
-        "reference data not found at {}: clone the project with ../shared beside it or set GENREID_SHARED",
-        dir.display()
-    );
-    dir
-}
-
-/// Reads a float32 `.npy` file into its shape and data.
-pub fn read_npy(path: &std::path::Path) -> (Vec<usize>, Vec<f32>) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let npy = npyz::NpyFile::new(&bytes[..]).expect("valid npy");
-    let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    (shape, npy.into_vec::<f32>().expect("float32 npy"))
-}
-
-/// The parsed librosa fixture manifest.
-pub fn librosa_manifest() -> serde_json::Value {
-    let path = shared().join("fixtures/librosa/manifest.json");
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
+pub use genreid_testkit::{librosa_manifest, reference, shared};
 
 /// Every clip of the librosa fixtures with its loaded samples.
-pub fn clips() -> Vec<(String, Vec<f32>, serde_json::Value)> {
+pub fn clips() -> Vec<(String, Vec<f32>, genreid_testkit::serde_json::Value)> {
     let manifest = librosa_manifest();
     manifest["clips"]
         .as_object()
@@ -47,12 +17,6 @@ pub fn clips() -> Vec<(String, Vec<f32>, serde_json::Value)> {
             (name.clone(), y, entry.clone())
         })
         .collect()
-}
-
-/// The reference array `key` of a clip, with the column range it covers.
-pub fn reference(entry: &serde_json::Value, key: &str) -> (Vec<usize>, Vec<f32>) {
-    let file = entry["arrays"][key]["file"].as_str().unwrap_or_else(|| panic!("no array {key}"));
-    read_npy(&shared().join("fixtures/librosa").join(file))
 }
 
 /// Largest `|got - want| / (atol + |want|)`-style error summary: returns

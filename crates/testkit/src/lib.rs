@@ -1,0 +1,52 @@
+//! Test helpers shared by genreid's crates: where the reference data in
+//! `../shared` is, and reading librosa's `.npy` outputs and manifest.
+//!
+//! Tests that need the references fail with a clear message when they are
+//! missing; they never skip.
+
+use std::path::{Path, PathBuf};
+
+/// The `shared/` folder beside the repository (or `$GENREID_SHARED`).
+///
+/// Panics with a clear message when it is missing: reference tests must
+/// fail, not skip, without their references.
+pub fn shared() -> PathBuf {
+    let dir = std::env::var_os("GENREID_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    assert!(
+        dir.join("fixtures").is_dir(),
+        "reference data not found at {}: clone the project with ../shared beside it or set GENREID_SHARED",
+        dir.display()
+    );
+    dir
+}
+
+/// A file of the fixture audio (`shared/fixtures/audio/NAME`).
+pub fn fixture_audio(name: &str) -> PathBuf {
+    shared().join("fixtures/audio").join(name)
+}
+
+/// Reads a float32 `.npy` file into its shape and data.
+pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shape = npy.shape().iter().map(|&d| d as usize).collect();
+    (shape, npy.into_vec::<f32>().unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// The parsed librosa fixture manifest (`shared/fixtures/librosa/manifest.json`).
+pub fn librosa_manifest() -> serde_json::Value {
+    let path = shared().join("fixtures/librosa/manifest.json");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The reference array `key` of a clip entry of the manifest.
+pub fn reference(entry: &serde_json::Value, key: &str) -> (Vec<usize>, Vec<f32>) {
+    let file = entry["arrays"][key]["file"].as_str().unwrap_or_else(|| panic!("no reference array {key}"));
+    read_npy(&shared().join("fixtures/librosa").join(file))
+}
+
+/// Re-exported so tests can name `serde_json::Value` without their own dependency.
+pub use serde_json;
