@@ -1,10 +1,14 @@
 //! `genreid`: music genre classification and librosa-equal audio features
 //! from the command line.
 
+#![allow(clippy::print_stdout)] // a command line's results go to standard output
+
+mod classify_cmd;
 mod features_cmd;
 mod progress;
 mod spectrogram_cmd;
 mod table;
+mod train_cmd;
 mod walk;
 
 use std::process::ExitCode;
@@ -21,6 +25,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the genre of audio files (built-in model, or --model FILE).
+    Classify(classify_cmd::Args),
+    /// Train a classical model on a feature table and save it as a model file.
+    Train(train_cmd::TrainArgs),
+    /// Evaluate a model file on a feature table's test rows and write a report.
+    Eval(train_cmd::EvalArgs),
+    /// Compare model families on one feature table and split.
+    Compare(train_cmd::CompareArgs),
     /// Compute a feature table (one row per file or segment) as CSV.
     Features(features_cmd::Args),
     /// Compute a spectrogram of one file as .npy (librosa layout) or a picture.
@@ -30,6 +42,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Classify(args) => classify_cmd::run(args),
+        Command::Train(args) => train_cmd::train(args),
+        Command::Eval(args) => train_cmd::eval(args),
+        Command::Compare(args) => train_cmd::compare(args),
         Command::Features(args) => features_cmd::run(args),
         Command::Spectrogram(args) => spectrogram_cmd::run(args),
     };

@@ -2,8 +2,10 @@
 //! the output file's extension). Text uses the embedded DejaVu Sans font, so
 //! plots look the same on every machine and nothing is loaded at run time.
 
+mod confusion;
 mod heatmap;
 
+pub use confusion::confusion_matrix;
 pub use heatmap::{Heatmap, heatmap};
 
 use std::path::{Path, PathBuf};

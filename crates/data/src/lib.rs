@@ -1,0 +1,45 @@
+//! Data for training and evaluation: feature tables read from CSV, and
+//! honest splits (stratified hold-out, stratified k-fold, published file
+//! lists such as GTZAN's artist-disjoint "fault-filtered" split).
+
+mod rng;
+mod split;
+mod table;
+
+pub use rng::SplitMix64;
+pub use split::{Fold, SplitSpec, folds};
+pub use table::{FeatureTable, read_table};
+
+use std::path::PathBuf;
+
+/// Why data could not be read or split.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The table's contents are unusable.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A split specification is malformed or impossible for this data.
+    #[error("split {spec:?}: {reason}")]
+    Split {
+        /// The specification as given.
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Result alias for the `data` crate.
+pub type Result<T> = std::result::Result<T, DataError>;

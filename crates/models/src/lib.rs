@@ -1,0 +1,30 @@
+//! Models for genreid. Every model maps a feature vector to class
+//! probabilities; a [`ModelFile`] holds a model with everything needed to
+//! use it on audio (feature set, sample rate, scaler, labels).
+
+pub mod classical;
+mod file;
+
+pub use classical::{Classifier, ClassifierKind, StandardScaler};
+pub use file::{FORMAT, ModelFile, Preprocessing};
+
+use std::path::PathBuf;
+
+/// Why a model could not be trained, loaded or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Training data or parameters are unusable.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A model file could not be read or written.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Result alias for the `models` crate.
+pub type Result<T> = std::result::Result<T, ModelError>;
