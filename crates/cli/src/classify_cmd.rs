@@ -176,7 +176,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             w.write_record(&header)?;
             for v in &verdicts {
                 let mut rec = vec![v.path.clone(), v.genre.clone()];
-                rec.extend(model.labels.iter().map(|l| format!("{:.6}", v.probabilities[l].as_f64().unwrap_or(0.0))));
+                rec.extend(
+                    model.labels.iter().map(|l| format!("{:.6}", v.probabilities[l].as_f64().unwrap_or(0.0))),
+                );
                 w.write_record(&rec)?;
             }
             w.flush()?;

@@ -114,8 +114,12 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         kind, evaluation.split, evaluation.test.accuracy, evaluation.test.macro_f1, evaluation.n_test
     );
     if let Some(dir) = &args.report {
-        let files = write_report(dir, &format!("{kind:?} on {}", args.table.features.display()), &[evaluation.clone()])
-            .map_err(|e| anyhow!(e))?;
+        let files = write_report(
+            dir,
+            &format!("{kind:?} on {}", args.table.features.display()),
+            std::slice::from_ref(&evaluation),
+        )
+        .map_err(|e| anyhow!(e))?;
         eprintln!("report: {}", files.join(", "));
     }
     let rows: Vec<usize> = match &spec {
@@ -145,17 +149,24 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
             args.model.display()
         );
     }
-    let rows: Vec<usize> = folds(&spec, &table.labels, &table.names)?.into_iter().flat_map(|f| f.test).collect();
+    let rows: Vec<usize> =
+        folds(&spec, &table.labels, &table.names)?.into_iter().flat_map(|f| f.test).collect();
     let index = |l: &str| model.labels.iter().position(|m| m == l);
     let mut truth = Vec::new();
     let mut probs = Vec::new();
     for &i in &rows {
-        let t = index(&table.labels[i]).with_context(|| format!("label {:?} unknown to the model", table.labels[i]))?;
+        let t = index(&table.labels[i])
+            .with_context(|| format!("label {:?} unknown to the model", table.labels[i]))?;
         truth.push(t);
         probs.push(model.predict_proba(&table.rows[i]));
     }
     let metrics = Metrics::compute(&model.labels, &truth, &probs);
-    eprintln!("accuracy {:.3}, macro F1 {:.3} on {} rows ({spec})", metrics.accuracy, metrics.macro_f1, rows.len());
+    eprintln!(
+        "accuracy {:.3}, macro F1 {:.3} on {} rows ({spec})",
+        metrics.accuracy,
+        metrics.macro_f1,
+        rows.len()
+    );
     let evaluation = genreid_train::Evaluation {
         model: model.classifier.kind(),
         split: spec.to_string(),
@@ -164,8 +175,12 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
         fit_seconds: 0.0,
         n_test: rows.len(),
     };
-    write_report(&args.report, &format!("{} on {}", args.model.display(), args.table.features.display()), &[evaluation])
-        .map_err(|e| anyhow!(e))?;
+    write_report(
+        &args.report,
+        &format!("{} on {}", args.model.display(), args.table.features.display()),
+        &[evaluation],
+    )
+    .map_err(|e| anyhow!(e))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -185,8 +200,12 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
         eprintln!("{name}: accuracy {:.3}, macro F1 {:.3}", e.test.accuracy, e.test.macro_f1);
         evaluations.push(e);
     }
-    write_report(&args.report, &format!("Model comparison on {}", args.table.features.display()), &evaluations)
-        .map_err(|e| anyhow!(e))?;
+    write_report(
+        &args.report,
+        &format!("Model comparison on {}", args.table.features.display()),
+        &evaluations,
+    )
+    .map_err(|e| anyhow!(e))?;
     let mut rows: Vec<serde_json::Value> = evaluations
         .iter()
         .map(|e| {
@@ -202,8 +221,11 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
             })
         })
         .collect();
-    rows.sort_by(|a, b| b["accuracy"].as_f64().unwrap_or(0.0).total_cmp(&a["accuracy"].as_f64().unwrap_or(0.0)));
+    rows.sort_by(|a, b| {
+        b["accuracy"].as_f64().unwrap_or(0.0).total_cmp(&a["accuracy"].as_f64().unwrap_or(0.0))
+    });
     let path = args.report.join("comparison.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&rows)?).with_context(|| format!("{}", path.display()))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
+        .with_context(|| format!("{}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }

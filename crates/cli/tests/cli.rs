@@ -179,3 +179,89 @@ fn parquet_table_holds_the_same_values_as_csv() {
         assert!(!col.is_null(0));
     }
 }
+
+#[test]
+fn compare_train_eval_and_classify_with_a_trained_model() {
+    let dir = scratch("models");
+    let table = shared().join("data/gtzan/features_30_sec.csv");
+    let lists = format!("lists:{}", shared().join("data/gtzan/splits").display());
+    let report = dir.join("compare");
+    let status = genreid()
+        .args(["compare", "--models", "knn,logreg", "--split", &lists, "--report"])
+        .arg(&report)
+        .arg("--features")
+        .arg(&table)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let comparison: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("comparison.json")).unwrap()).unwrap();
+    let rows = comparison.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for key in ["model", "accuracy", "macro_f1", "cv_best", "train_auc", "test_auc", "fit_seconds"] {
+        assert!(rows[0].get(key).is_some(), "comparison.json lacks {key}");
+    }
+    // Sorted by accuracy; both well above chance (0.1) on the artist-disjoint split.
+    let acc: Vec<f64> = rows.iter().map(|r| r["accuracy"].as_f64().unwrap()).collect();
+    assert!(acc[0] >= acc[1] && acc[1] > 0.3, "{acc:?}");
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("file lists in") && md.contains("| Logreg"), "{md}");
+    assert!(std::fs::read(report.join("confusion_logreg.png")).unwrap().starts_with(b"\x89PNG"));
+
+    let model = dir.join("logreg.genreid");
+    let status = genreid()
+        .args(["train", "--model", "logreg", "--split", &lists, "--out"])
+        .arg(&model)
+        .arg("--features")
+        .arg(&table)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let eval_dir = dir.join("eval");
+    let status = genreid()
+        .args(["eval", "--split", &lists, "--model"])
+        .arg(&model)
+        .arg("--features")
+        .arg(&table)
+        .arg("--report")
+        .arg(&eval_dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(eval_dir.join("metrics.json")).unwrap()).unwrap();
+    let accuracy = metrics[0]["test"]["accuracy"].as_f64().unwrap();
+    assert!((accuracy - acc.iter().copied().fold(0.0, f64::max)).abs() < 0.2, "eval accuracy {accuracy}");
+
+    let output = genreid()
+        .args(["classify", "--format", "json", "--model"])
+        .arg(&model)
+        .arg(shared().join("data/gtzan/classical"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let verdicts: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let verdicts = verdicts.as_array().unwrap();
+    assert_eq!(verdicts.len(), 10);
+    let classical = verdicts.iter().filter(|v| v["genre"] == "classical").count();
+    assert!(classical >= 8, "only {classical} of 10 classical clips called classical");
+}
+
+#[test]
+fn classify_with_the_built_in_model_prints_documented_json() {
+    let file = shared().join("fixtures/audio/metal_muldjord_chaos_god.wav");
+    let output = genreid().args(["classify", "--format", "json", "--segments"]).arg(&file).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let record = &v[0];
+    for key in ["path", "genre", "probabilities", "tags", "segments"] {
+        assert!(record.get(key).is_some(), "record lacks {key}");
+    }
+    let probs = record["probabilities"].as_object().unwrap();
+    assert_eq!(probs.len(), 10);
+    let total: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    assert_eq!(record["genre"], "metal", "a metal recording, not from GTZAN");
+    let table = genreid().args(["classify"]).arg(&file).output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("genre: metal"));
+}

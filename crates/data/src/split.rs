@@ -34,7 +34,8 @@ impl SplitSpec {
     /// Parses `holdout:0.2`, `kfold:10`, `lists:DIR` (seed defaults to 0).
     pub fn parse(spec: &str) -> Result<Self> {
         let bad = |reason: &str| DataError::Split { spec: spec.into(), reason: reason.into() };
-        let (kind, rest) = spec.split_once(':').ok_or_else(|| bad("expected holdout:F, kfold:K or lists:DIR"))?;
+        let (kind, rest) =
+            spec.split_once(':').ok_or_else(|| bad("expected holdout:F, kfold:K or lists:DIR"))?;
         let mut parts = rest.splitn(2, ':');
         let first = parts.next().unwrap_or("");
         let seed = match parts.next() {
@@ -108,7 +109,8 @@ pub fn folds(spec: &SplitSpec, labels: &[String], names: &[String]) -> Result<Ve
         SplitSpec::Holdout { test_fraction, seed } => {
             let mut fold = Fold { train: Vec::new(), valid: Vec::new(), test: Vec::new() };
             for rows in by_class(*seed) {
-                let n_test = ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len().max(2) - 1);
+                let n_test =
+                    ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len().max(2) - 1);
                 fold.test.extend_from_slice(&rows[..n_test.min(rows.len())]);
                 fold.train.extend_from_slice(&rows[n_test.min(rows.len())..]);
             }
@@ -152,7 +154,9 @@ fn read_list(dir: &Path, prefix: &str, spec: &SplitSpec) -> Result<Option<Vec<St
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
         })
         .collect();
     files.sort();
@@ -167,7 +171,8 @@ fn read_list(dir: &Path, prefix: &str, spec: &SplitSpec) -> Result<Option<Vec<St
 fn list_fold(dir: &Path, names: &[String], spec: &SplitSpec) -> Result<Vec<Fold>> {
     let index: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (stem(n), i)).collect();
     let pick = |list: Option<Vec<String>>| -> Vec<usize> {
-        let mut rows: Vec<usize> = list.unwrap_or_default().iter().filter_map(|n| index.get(n).copied()).collect();
+        let mut rows: Vec<usize> =
+            list.unwrap_or_default().iter().filter_map(|n| index.get(n).copied()).collect();
         rows.sort_unstable();
         rows
     };
@@ -199,7 +204,10 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_specs() {
-        assert_eq!(SplitSpec::parse("holdout:0.2").unwrap(), SplitSpec::Holdout { test_fraction: 0.2, seed: 0 });
+        assert_eq!(
+            SplitSpec::parse("holdout:0.2").unwrap(),
+            SplitSpec::Holdout { test_fraction: 0.2, seed: 0 }
+        );
         assert_eq!(SplitSpec::parse("kfold:10:7").unwrap(), SplitSpec::KFold { k: 10, seed: 7 });
         assert!(SplitSpec::parse("kfold:1").is_err());
         assert!(SplitSpec::parse("holdout:1.5").is_err());
@@ -227,7 +235,7 @@ mod tests {
         let l = labels(10, 3);
         let names: Vec<String> = (0..30).map(|i| i.to_string()).collect();
         let fs = folds(&SplitSpec::KFold { k: 5, seed: 0 }, &l, &names).unwrap();
-        let mut seen = vec![0; 30];
+        let mut seen = [0; 30];
         for f in &fs {
             assert_eq!(f.test.len(), 6);
             f.test.iter().for_each(|&i| seen[i] += 1);
@@ -237,7 +245,8 @@ mod tests {
 
     #[test]
     fn fault_filtered_lists_match_the_real_table() {
-        let table = crate::read_table(&genreid_testkit::shared().join("data/gtzan/features_30_sec.csv")).unwrap();
+        let table =
+            crate::read_table(&genreid_testkit::shared().join("data/gtzan/features_30_sec.csv")).unwrap();
         let spec = SplitSpec::Lists(genreid_testkit::shared().join("data/gtzan/splits"));
         let f = &folds(&spec, &table.labels, &table.names).unwrap()[0];
         assert_eq!((f.train.len(), f.valid.len(), f.test.len()), (443, 197, 290));

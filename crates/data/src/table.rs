@@ -50,8 +50,10 @@ pub fn read_table(path: &Path) -> Result<FeatureTable> {
     let invalid = |reason: String| DataError::Invalid { path: path.to_path_buf(), reason };
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| DataError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
-    let header: Vec<String> = reader.headers().map_err(|e| invalid(e.to_string()))?.iter().map(String::from).collect();
-    let label_at = header.iter().position(|h| h == "label").ok_or_else(|| invalid("no `label` column".into()))?;
+    let header: Vec<String> =
+        reader.headers().map_err(|e| invalid(e.to_string()))?.iter().map(String::from).collect();
+    let label_at =
+        header.iter().position(|h| h == "label").ok_or_else(|| invalid("no `label` column".into()))?;
     let name_at = header.iter().position(|h| h == "filename");
     let feature_at: Vec<usize> =
         (0..header.len()).filter(|&i| !BOOKKEEPING.contains(&header[i].as_str())).collect();
@@ -76,7 +78,9 @@ pub fn read_table(path: &Path) -> Result<FeatureTable> {
         }
         table.rows.push(row);
         table.labels.push(record.get(label_at).unwrap_or("").to_string());
-        table.names.push(name_at.and_then(|i| record.get(i)).map_or_else(|| (n + 1).to_string(), String::from));
+        table
+            .names
+            .push(name_at.and_then(|i| record.get(i)).map_or_else(|| (n + 1).to_string(), String::from));
     }
     if table.rows.is_empty() {
         return Err(invalid("no rows".into()));

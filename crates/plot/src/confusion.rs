@@ -11,7 +11,12 @@ use plotters::style::colors::colormaps::ViridisRGB;
 use crate::{Format, PlotError, ensure_font};
 
 /// Draws `counts[truth][predicted]` with class `labels` to `path` (PNG/SVG).
-pub fn confusion_matrix(labels: &[String], counts: &[Vec<usize>], title: &str, path: &Path) -> Result<(), PlotError> {
+pub fn confusion_matrix(
+    labels: &[String],
+    counts: &[Vec<usize>],
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
     let k = labels.len();
     if k == 0 || counts.len() != k || counts.iter().any(|r| r.len() != k) {
         return Err(PlotError::Empty(format!("{k} labels for a {} x ? matrix", counts.len())));

@@ -33,7 +33,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let on_lists = evaluate(&table, &lists, kind, &params, &preprocessing)?;
     let on_kfold = evaluate(&table, &kfold, kind, &params, &preprocessing)?;
     for e in [&on_lists, &on_kfold] {
-        eprintln!("{}: accuracy {:.3}, macro F1 {:.3} ({} test rows)", e.split, e.test.accuracy, e.test.macro_f1, e.n_test);
+        eprintln!(
+            "{}: accuracy {:.3}, macro F1 {:.3} ({} test rows)",
+            e.split, e.test.accuracy, e.test.macro_f1, e.n_test
+        );
     }
     let provenance = serde_json::json!({
         "description": "Multinomial logistic regression (C=1) on standardised GTZAN-57 features",

@@ -73,7 +73,8 @@ pub fn evaluate(
     let fs: Vec<Fold> = folds(spec, &table.labels, &table.names).map_err(|e| e.to_string())?;
     let classes = table.classes();
     let y_all = class_indices(table, &classes);
-    let (mut truth, mut probs, mut train_truth, mut train_probs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut truth, mut probs, mut train_truth, mut train_probs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut fit_seconds = 0.0;
     for fold in &fs {
         let started = Instant::now();

@@ -96,7 +96,11 @@ impl Metrics {
                 let support: usize = confusion[c].iter().sum();
                 let precision = ratio(tp, predicted_c);
                 let recall = ratio(tp, support);
-                let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+                let f1 = if precision + recall > 0.0 {
+                    2.0 * precision * recall / (precision + recall)
+                } else {
+                    0.0
+                };
                 ClassScores { label: labels[c].clone(), precision, recall, f1, support }
             })
             .collect();

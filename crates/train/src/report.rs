@@ -40,12 +40,25 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
         );
     }
     for e in &sorted {
-        let _ = writeln!(md, "\n## {:?}: per class\n\n| class | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|", e.model);
+        let _ = writeln!(
+            md,
+            "\n## {:?}: per class\n\n| class | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|",
+            e.model
+        );
         for c in &e.test.per_class {
-            let _ = writeln!(md, "| {} | {:.3} | {:.3} | {:.3} | {} |", c.label, c.precision, c.recall, c.f1, c.support);
+            let _ = writeln!(
+                md,
+                "| {} | {:.3} | {:.3} | {:.3} | {} |",
+                c.label, c.precision, c.recall, c.f1, c.support
+            );
         }
         let labels: Vec<&str> = e.test.per_class.iter().map(|c| c.label.as_str()).collect();
-        let _ = writeln!(md, "\nConfusion matrix (rows: truth, columns: predicted):\n\n| | {} |\n|---|{}", labels.join(" | "), "---:|".repeat(labels.len()));
+        let _ = writeln!(
+            md,
+            "\nConfusion matrix (rows: truth, columns: predicted):\n\n| | {} |\n|---|{}",
+            labels.join(" | "),
+            "---:|".repeat(labels.len())
+        );
         for (l, row) in labels.iter().zip(&e.test.confusion) {
             let cells: Vec<String> = row.iter().map(usize::to_string).collect();
             let _ = writeln!(md, "| {l} | {} |", cells.join(" | "));

@@ -58,7 +58,7 @@ impl LogisticRegression {
     /// Fits by L-BFGS (memory 10) until the gradient's max norm is below 1e-4
     /// or `max_iter` iterations.
     pub fn fit(x: &[Vec<f64>], y: &[usize], n_classes: usize, c: f64, max_iter: usize) -> Result<Self> {
-        if !(c > 0.0) {
+        if c.is_nan() || c <= 0.0 {
             return Err(ModelError::InvalidInput("C must be positive".into()));
         }
         let d = x[0].len();
@@ -94,7 +94,11 @@ impl LogisticRegression {
             let dir = if slope < 0.0 { dir } else { grad.iter().map(|g| -g).collect() };
             let slope = dot(&grad, &dir);
             // Backtracking (Armijo) line search.
-            let mut step = if s_hist.is_empty() { 1.0 / grad.iter().map(|g| g.abs()).sum::<f64>().max(1.0) } else { 1.0 };
+            let mut step = if s_hist.is_empty() {
+                1.0 / grad.iter().map(|g| g.abs()).sum::<f64>().max(1.0)
+            } else {
+                1.0
+            };
             let mut accepted = None;
             for _ in 0..40 {
                 let trial: Vec<f64> = theta.iter().zip(&dir).map(|(t, d)| t + step * d).collect();
@@ -167,7 +171,7 @@ mod tests {
             y.push(1);
         }
         let m = LogisticRegression::fit(&x, &y, 2, 1.0, 500).unwrap();
-        let correct = x.iter().zip(&y).filter(|(r, &c)| {
+        let correct = x.iter().zip(&y).filter(|&(r, &c)| {
             let p = m.predict_proba(r);
             (p[1] > p[0]) == (c == 1)
         });

@@ -51,15 +51,25 @@ pub type Params = std::collections::BTreeMap<String, String>;
 fn param<T: std::str::FromStr>(params: &Params, name: &str, default: T) -> Result<T> {
     match params.get(name) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| ModelError::InvalidInput(format!("parameter {name}={v} is not valid"))),
+        Some(v) => {
+            v.parse().map_err(|_| ModelError::InvalidInput(format!("parameter {name}={v} is not valid")))
+        }
     }
 }
 
 impl Classifier {
     /// Fits a `kind` model on rows `x` with class indices `y` in `0..n_classes`.
-    pub fn fit(kind: ClassifierKind, x: &[Vec<f64>], y: &[usize], n_classes: usize, params: &Params) -> Result<Self> {
+    pub fn fit(
+        kind: ClassifierKind,
+        x: &[Vec<f64>],
+        y: &[usize],
+        n_classes: usize,
+        params: &Params,
+    ) -> Result<Self> {
         if x.is_empty() || x.len() != y.len() || y.iter().any(|&c| c >= n_classes) {
-            return Err(ModelError::InvalidInput("need one class index below n_classes per training row".into()));
+            return Err(ModelError::InvalidInput(
+                "need one class index below n_classes per training row".into(),
+            ));
         }
         Ok(match kind {
             ClassifierKind::Knn => Self::Knn(Knn::fit(x, y, n_classes, param(params, "k", 5)?)?),
