@@ -15,6 +15,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc keeps freed pages for reuse; glibc's malloc returns every large
+/// spectrogram buffer to the kernel and faults it back in on the next file.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Music genre classification and audio features.
 #[derive(Debug, Parser)]
 #[command(name = "genreid", version, about, long_about = None)]

@@ -10,6 +10,10 @@ use std::time::Instant;
 
 use genreid_features::timing::{WORKLOADS, run};
 
+/// The allocator the `genreid` binary uses, so timings match what users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (repeats, files) = args.split_first().ok_or("usage: time_features REPEATS FILE...")?;

@@ -4,9 +4,7 @@
 //! frequency domain, then the signal is halved in rate for the next octave.
 
 use genreid_audio::{Signal, resample};
-use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
-use rustfft::FftPlanner;
 
 use crate::chroma::estimate_tuning;
 use crate::error::{FeatureError, Result};
@@ -83,7 +81,7 @@ fn octave_basis(freqs: &[f64], alpha: &[f64], sr: f64, scale: f64) -> OctaveBasi
     let lengths = wavelet_lengths(freqs, alpha, sr);
     let max_len = lengths.iter().copied().fold(0.0, f64::max);
     let n_fft = 2f64.powf(max_len.log2().ceil()) as usize;
-    let fft = FftPlanner::<f64>::new().plan_fft_forward(n_fft);
+    let fft = crate::fft::complex_forward(n_fft);
     let filters = freqs
         .iter()
         .zip(&lengths)
@@ -145,7 +143,7 @@ fn octave_response(y: &[f32], hop: usize, basis: &OctaveBasis) -> Vec<Vec<Comple
     let pad = n_fft / 2;
     let n = y.len();
     let frames = if n + 2 * pad < n_fft { 0 } else { 1 + (n + 2 * pad - n_fft) / hop };
-    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
+    let fft = crate::fft::real_forward(n_fft);
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let mut out = Vec::with_capacity(frames);

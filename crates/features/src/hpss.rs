@@ -2,7 +2,6 @@
 //! (`librosa.effects.hpss`: kernel 31, soft masks with power 2, margin 1),
 //! with the inverse STFT to return waveforms.
 
-use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
 use crate::error::Result;
@@ -184,7 +183,7 @@ pub fn istft(stft: &ComplexMatrix, config: StftConfig, length: usize) -> Vec<f32
     let total = n_fft + hop * n_frames.saturating_sub(1);
     let mut y = vec![0f64; total];
     let mut wss = vec![0f64; total];
-    let inv = RealFftPlanner::<f64>::new().plan_fft_inverse(n_fft);
+    let inv = crate::fft::real_inverse(n_fft);
     let mut spec = inv.make_input_vec();
     let mut frame = inv.make_output_vec();
     for t in 0..n_frames {

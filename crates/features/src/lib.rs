@@ -18,6 +18,7 @@ pub mod chroma;
 pub mod cqt;
 pub mod db;
 mod error;
+mod fft;
 pub mod hpss;
 pub mod matrix;
 pub mod mel;

@@ -80,10 +80,13 @@ pub fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
     assert_eq!(out.len(), rows * cols);
     const BLOCK: usize = 32;
     for r0 in (0..rows).step_by(BLOCK) {
+        let r1 = (r0 + BLOCK).min(rows);
         for c0 in (0..cols).step_by(BLOCK) {
-            for r in r0..(r0 + BLOCK).min(rows) {
-                for c in c0..(c0 + BLOCK).min(cols) {
-                    out[c * rows + r] = src[r * cols + c];
+            for c in c0..(c0 + BLOCK).min(cols) {
+                // Contiguous writes; the strided reads stay within one block.
+                let dst = &mut out[c * rows + r0..c * rows + r1];
+                for (d, r) in dst.iter_mut().zip(r0..r1) {
+                    *d = src[r * cols + c];
                 }
             }
         }

@@ -1,8 +1,6 @@
 //! Onset strength, tempo and beat tracking (`librosa.onset.onset_strength`,
 //! `librosa.feature.tempo`, `librosa.beat.beat_track`).
 
-use realfft::RealFftPlanner;
-
 use crate::chroma::median_f32;
 use crate::db::{DbConfig, power_to_db};
 use crate::error::Result;
@@ -85,8 +83,7 @@ pub fn tempo(onset_env: &[f32], sr: f64, hop_length: usize) -> f64 {
     }
     let window = hann(win);
     let n_pad = (2 * win - 1).next_power_of_two();
-    let mut planner = RealFftPlanner::<f64>::new();
-    let (fwd, inv) = (planner.plan_fft_forward(n_pad), planner.plan_fft_inverse(n_pad));
+    let (fwd, inv) = (crate::fft::real_forward(n_pad), crate::fft::real_inverse(n_pad));
     let mut buf = fwd.make_input_vec();
     let mut spec = fwd.make_output_vec();
     let mut ac = inv.make_output_vec();

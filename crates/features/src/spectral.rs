@@ -95,6 +95,10 @@ pub fn spectral_flatness(mag: &Matrix, amin: f64) -> Matrix {
     Matrix::from_vec(1, mag.cols, data)
 }
 
+fn mean_f64(xs: &[f32]) -> f64 {
+    xs.iter().map(|&x| f64::from(x)).sum::<f64>() / xs.len() as f64
+}
+
 /// Octave-band peak-to-valley contrast in dB (`spectral_contrast`: `fmin`
 /// 200 Hz, 6 bands, quantile 0.02), `[n_bands + 1, frames]`.
 pub fn spectral_contrast(
@@ -140,10 +144,15 @@ pub fn spectral_contrast(
         for t in 0..mag.cols {
             sorted.clear();
             sorted.extend(rows.iter().map(|&r| mag.get(r, t)));
-            sorted.sort_unstable_by(f32::total_cmp);
-            let mean = |xs: &[f32]| xs.iter().map(|&x| f64::from(x)).sum::<f64>() / xs.len() as f64;
-            valley.row_mut(k)[t] = mean(&sorted[..idx]) as f32;
-            peak.row_mut(k)[t] = mean(&sorted[sorted.len() - idx..]) as f32;
+            // Only the idx smallest and idx largest values matter: select, don't sort.
+            let len = sorted.len();
+            let idx = idx.min(len);
+            sorted.select_nth_unstable_by(idx - 1, f32::total_cmp);
+            let low = mean_f64(&sorted[..idx]);
+            sorted.select_nth_unstable_by(len - idx, f32::total_cmp);
+            let high = mean_f64(&sorted[len - idx..]);
+            valley.row_mut(k)[t] = low as f32;
+            peak.row_mut(k)[t] = high as f32;
         }
     }
     // librosa: power_to_db(peak) - power_to_db(valley), each with ref 1, top_db 80.

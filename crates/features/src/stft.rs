@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use realfft::RealToComplex;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::error::{FeatureError, Result};
-use crate::matrix::{Matrix, transpose};
+use crate::matrix::Matrix;
 use crate::window::{hann, pad_center};
 
 /// STFT parameters, librosa's names and defaults.
@@ -66,6 +66,9 @@ impl StftConfig {
     }
 }
 
+/// Frames gathered before they are written out row by row.
+const FRAME_BLOCK: usize = 32;
+
 /// A planned STFT: reuse one for many signals of any length.
 pub struct Stft {
     config: StftConfig,
@@ -83,7 +86,7 @@ impl Stft {
     /// Plans the FFT and builds the window for `config`.
     pub fn new(config: StftConfig) -> Self {
         let window = pad_center(&hann(config.win_length), config.n_fft);
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(config.n_fft);
+        let fft = crate::fft::real_forward(config.n_fft);
         Self { config, window, fft }
     }
 
@@ -128,43 +131,54 @@ impl Stft {
     /// 2 = power), each value rounded through `f32` like librosa's
     /// `complex64` STFT.
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Matrix> {
-        self.config.validate(y.len())?;
-        let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
-        // Fill frame-major (contiguous writes), then transpose once.
-        let mut by_frame = vec![0f32; bins * frames];
-        self.for_each_frame(y, |t, spectrum| {
-            let dst = &mut by_frame[t * bins..(t + 1) * bins];
-            for (d, z) in dst.iter_mut().zip(spectrum) {
-                // np.abs of the complex64 value, then `** power` in float32.
-                let (re, im) = (f64::from(z.re as f32), f64::from(z.im as f32));
-                let mag = (re * re + im * im).sqrt() as f32;
-                *d = if power == 2.0 {
-                    mag * mag
-                } else if power == 1.0 {
-                    mag
-                } else {
-                    mag.powf(power)
-                };
+        let data = self.collect_bins(y, |z| {
+            // np.abs of the complex64 value, then `** power` in float32.
+            let (re, im) = (f64::from(z.re as f32), f64::from(z.im as f32));
+            let mag = (re * re + im * im).sqrt() as f32;
+            if power == 2.0 {
+                mag * mag
+            } else if power == 1.0 {
+                mag
+            } else {
+                mag.powf(power)
             }
         })?;
-        let mut out = Matrix::zeros(bins, frames);
-        transpose(&by_frame, frames, bins, &mut out.data);
-        Ok(out)
+        Ok(Matrix::from_vec(self.config.n_bins(), self.config.n_frames(y.len()), data))
     }
 
     /// The complex STFT as `[n_bins, n_frames]` (`complex64` like librosa).
     pub fn complex(&self, y: &[f32]) -> Result<ComplexMatrix> {
+        let data = self.collect_bins(y, |z| Complex::new(z.re as f32, z.im as f32))?;
+        Ok(ComplexMatrix { rows: self.config.n_bins(), cols: self.config.n_frames(y.len()), data })
+    }
+
+    /// Runs the STFT and stores `value(bin)` in row-major `[bins, frames]`
+    /// order. Frames come one at a time, so a block of them is gathered and
+    /// then written out one contiguous run per bin (no full-size transpose).
+    fn collect_bins<T: Copy + Default>(
+        &self,
+        y: &[f32],
+        value: impl Fn(&Complex<f64>) -> T,
+    ) -> Result<Vec<T>> {
         self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
-        let mut by_frame = vec![Complex::new(0.0f32, 0.0); bins * frames];
+        let mut out = vec![T::default(); bins * frames];
+        let mut block = vec![T::default(); FRAME_BLOCK * bins];
         self.for_each_frame(y, |t, spectrum| {
-            for (d, z) in by_frame[t * bins..(t + 1) * bins].iter_mut().zip(spectrum) {
-                *d = Complex::new(z.re as f32, z.im as f32);
+            let slot = t % FRAME_BLOCK;
+            for (d, z) in block[slot * bins..(slot + 1) * bins].iter_mut().zip(spectrum) {
+                *d = value(z);
+            }
+            if slot == FRAME_BLOCK - 1 || t + 1 == frames {
+                let t0 = t - slot;
+                for b in 0..bins {
+                    for (j, d) in out[b * frames + t0..b * frames + t + 1].iter_mut().enumerate() {
+                        *d = block[j * bins + b];
+                    }
+                }
             }
         })?;
-        let mut data = vec![Complex::new(0.0f32, 0.0); bins * frames];
-        transpose(&by_frame, frames, bins, &mut data);
-        Ok(ComplexMatrix { rows: bins, cols: frames, data })
+        Ok(out)
     }
 }
 
