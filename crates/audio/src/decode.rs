@@ -48,7 +48,8 @@ pub enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn display_path(&self) -> PathBuf {
+    /// The path or name used in error messages.
+    pub(crate) fn display_path(&self) -> PathBuf {
         match self {
             Source::File(p) => p.to_path_buf(),
             Source::Bytes { name, .. } => PathBuf::from(name),

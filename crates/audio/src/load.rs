@@ -77,6 +77,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>, options: &LoadOptions) -> Result<S
 
 fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
     options.validate()?;
+    let source_name = source.display_path();
     // The header rate is unknown until decoding, so bound frames by the
     // highest rate a reader accepts; the exact cut happens below.
     let end_seconds = options.offset_seconds
@@ -90,6 +91,12 @@ fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
     if start > 0 || end < native.len() {
         native.samples.truncate(end);
         native.samples.drain(..start);
+    }
+    if native.samples.iter().any(|x| !x.is_finite()) {
+        return Err(AudioError::Decode {
+            path: source_name,
+            reason: "the file holds NaN or infinite samples".into(),
+        });
     }
     let mut signal = match options.sample_rate {
         Some(rate) => resample(&native, rate)?,

@@ -37,6 +37,10 @@ pub fn resample(signal: &Signal, target_rate: u32) -> Result<Signal> {
         return Ok(Signal::new(Vec::new(), target_rate));
     }
     let fail = |reason: String| AudioError::Resample { from, to: target_rate, reason };
+    // rubato's FFT stages reject (by panicking) spectra made of NaN/inf.
+    if signal.samples.iter().any(|x| !x.is_finite()) {
+        return Err(fail("the signal contains NaN or infinite samples".into()));
+    }
     let mut resampler = Fft::<f32>::new_custom(
         from as usize,
         target_rate as usize,
@@ -124,6 +128,12 @@ mod tests {
         assert_eq!(resampled_len(1_323_000, 44_100, 22_050), 661_500);
         assert_eq!(resampled_len(3, 44_100, 22_050), 2);
         assert_eq!(resampled_len(480_000, 48_000, 22_050), 220_500);
+    }
+
+    #[test]
+    fn non_finite_samples_are_an_error_not_a_panic() {
+        let s = Signal::new(vec![0.0, f32::NAN, 0.5, f32::INFINITY], 44_100);
+        assert!(resample(&s, 22_050).is_err());
     }
 
     #[test]

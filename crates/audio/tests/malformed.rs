@@ -67,6 +67,20 @@ fn corpus_of_broken_files_gives_errors_naming_the_file() {
 }
 
 #[test]
+fn float_wav_with_nan_samples_is_an_error_naming_the_file() {
+    let mut bytes = wav_header(1, 8000, 32, 16);
+    bytes[20..22].copy_from_slice(&3u16.to_le_bytes()); // WAVE_FORMAT_IEEE_FLOAT
+    for v in [0.5f32, f32::NAN, -0.25, f32::INFINITY] {
+        bytes.extend(v.to_le_bytes());
+    }
+    for rate in [None, Some(22_050)] {
+        let options = LoadOptions { sample_rate: rate, ..Default::default() };
+        let e = load_bytes("nan.wav", bytes.clone(), &options).unwrap_err().to_string();
+        assert!(e.contains("nan.wav") && e.contains("NaN"), "{e}");
+    }
+}
+
+#[test]
 fn truncated_files_decode_what_is_there() {
     for name in [
         "rock_sectoid_escape_from_chaosland_stereo44k_128k.mp3",

@@ -136,7 +136,7 @@ fn classify_file(path: &Path, model: &ModelFile, with_segments: bool) -> Result<
 fn load_model(path: Option<&Path>) -> Result<ModelFile> {
     match path {
         Some(p) => Ok(ModelFile::load(p)?),
-        None => serde_json::from_str(BUILTIN_MODEL).context("the built-in model is damaged"),
+        None => ModelFile::from_json(BUILTIN_MODEL.as_bytes()).context("the built-in model is damaged"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The feature path never panics: arbitrary signals (any length, silence,
 //! NaN, infinities, huge values) give a row or an error.
 
-use genreid_features::{StftConfig, gtzan57, melspectrogram, mfcc};
+use genreid_features::{StftConfig, fma518, gtzan57, melspectrogram, mfcc};
 use proptest::prelude::*;
 
 fn sample() -> impl Strategy<Value = f32> {
@@ -18,6 +18,7 @@ proptest! {
     #[test]
     fn arbitrary_signals_never_panic(y in proptest::collection::vec(sample(), 0..6000)) {
         let _ = gtzan57(&y, 22_050.0);
+        let _ = fma518(&y, 44_100.0);
         let _ = mfcc(&y, 22_050.0, 20);
         let _ = melspectrogram(&y, 16_000.0, StftConfig::new(512, 256), 96);
     }
@@ -30,4 +31,6 @@ fn silence_and_a_single_sample_give_rows() {
     assert_eq!(row[16], 0.0, "no onsets: tempo 0 like librosa");
     assert!(gtzan57(&[0.5], 22_050.0).is_ok());
     assert!(gtzan57(&[], 22_050.0).is_err());
+    assert!(fma518(&[], 22_050.0).is_err());
+    assert_eq!(fma518(&vec![0.0; 22_050], 22_050.0).unwrap().len(), 518);
 }

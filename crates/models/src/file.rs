@@ -63,14 +63,65 @@ impl ModelFile {
     pub fn load(path: &Path) -> Result<Self> {
         let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
         let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        Self::from_json(&bytes).map_err(|e| match e {
+            ModelError::InvalidInput(reason) => err(reason),
+            other => other,
+        })
+    }
+
+    /// Parses and checks a model from its JSON bytes (an embedded model).
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let bad = |reason: String| ModelError::InvalidInput(reason);
         let model: Self =
-            serde_json::from_slice(&bytes).map_err(|e| err(format!("not a genreid model file ({e})")))?;
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("not a genreid model file ({e})")))?;
         if model.format != FORMAT {
-            return Err(err(format!("format {:?} is not {FORMAT:?}", model.format)));
+            return Err(bad(format!("format {:?} is not {FORMAT:?}", model.format)));
         }
         if model.scaler.mean.len() != model.preprocessing.columns.len() {
-            return Err(err("scaler and feature columns disagree".into()));
+            return Err(bad("scaler and feature columns disagree".into()));
         }
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classical::{ClassifierKind, Params};
+
+    fn tiny_model() -> ModelFile {
+        let x = vec![vec![0.0, 1.0], vec![1.0, 0.0], vec![0.1, 0.9], vec![0.9, 0.2]];
+        let y = vec![0, 1, 0, 1];
+        let scaler = StandardScaler::fit(&x);
+        let xs: Vec<Vec<f64>> = x.iter().map(|r| scaler.transform(r)).collect();
+        ModelFile {
+            format: FORMAT.into(),
+            version: 1,
+            labels: vec!["a".into(), "b".into()],
+            preprocessing: Preprocessing {
+                feature_set: "gtzan57".into(),
+                sample_rate: 22_050,
+                segment_seconds: 30.0,
+                columns: vec!["f1".into(), "f2".into()],
+            },
+            scaler,
+            classifier: Classifier::fit(ClassifierKind::Logreg, &xs, &y, 2, &Params::new()).unwrap(),
+            provenance: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn saves_and_loads_the_same_predictions() {
+        let dir = std::env::temp_dir().join(format!("genreid-models-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.genreid");
+        let model = tiny_model();
+        model.save(&path).unwrap();
+        let back = ModelFile::load(&path).unwrap();
+        assert_eq!(back.predict_proba(&[0.0, 1.0]), model.predict_proba(&[0.0, 1.0]));
+        assert!(model.predict_proba(&[0.0, 1.0])[0] > 0.5);
+        std::fs::write(&path, b"{\"format\": \"something-else\"}").unwrap();
+        let e = ModelFile::load(&path).unwrap_err().to_string();
+        assert!(e.contains("m.genreid") && e.contains("not a genreid model"), "{e}");
     }
 }

@@ -61,7 +61,12 @@ impl LogisticRegression {
         if c.is_nan() || c <= 0.0 {
             return Err(ModelError::InvalidInput("C must be positive".into()));
         }
-        let d = x[0].len();
+        let Some(d) = x.first().map(Vec::len) else {
+            return Err(ModelError::InvalidInput("no training rows".into()));
+        };
+        if x.len() != y.len() || y.iter().any(|&c| c >= n_classes) || x.iter().any(|r| r.len() != d) {
+            return Err(ModelError::InvalidInput("rows, widths and class indices disagree".into()));
+        }
         let n = n_classes * d + n_classes;
         let mut theta = vec![0.0; n];
         let mut grad = vec![0.0; n];
