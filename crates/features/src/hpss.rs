@@ -6,7 +6,7 @@ use realfft::num_complex::Complex;
 
 use crate::error::Result;
 use crate::matrix::transpose;
-use crate::stft::{ComplexMatrix, Stft, StftConfig};
+use crate::stft::{ComplexMatrix, Stft, StftConfig, magnitude};
 use crate::window::{hann, pad_center};
 
 /// Maps an `f32` to a `u32` with the same order (`total_cmp` order).
@@ -129,9 +129,7 @@ pub fn hpss(y: &[f32], kernel: usize) -> Result<(Vec<f32>, Vec<f32>)> {
 /// Splits a complex STFT into harmonic and percussive parts (soft masks).
 pub fn hpss_spectrogram(stft: &ComplexMatrix, kernel: usize) -> (ComplexMatrix, ComplexMatrix) {
     let (rows, cols) = (stft.rows, stft.cols);
-    // |z| through f64 (correctly rounded like NumPy's float32 hypot, faster).
-    let mag: Vec<f32> =
-        stft.data.iter().map(|z| (f64::from(z.re).powi(2) + f64::from(z.im).powi(2)).sqrt() as f32).collect();
+    let mag: Vec<f32> = stft.data.iter().map(|&z| magnitude(z)).collect();
     let mut harm = vec![0f32; rows * cols];
     let mut perc = vec![0f32; rows * cols];
     let mut scratch = MedianScratch::default();

@@ -133,8 +133,7 @@ impl Stft {
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Matrix> {
         let data = self.collect_bins(y, |z| {
             // np.abs of the complex64 value, then `** power` in float32.
-            let (re, im) = (f64::from(z.re as f32), f64::from(z.im as f32));
-            let mag = (re * re + im * im).sqrt() as f32;
+            let mag = magnitude(Complex::new(z.re as f32, z.im as f32));
             if power == 2.0 {
                 mag * mag
             } else if power == 1.0 {
@@ -191,6 +190,14 @@ pub struct ComplexMatrix {
     pub cols: usize,
     /// Row-major values.
     pub data: Vec<Complex<f32>>,
+}
+
+/// `|z|` of a complex64 value, correctly rounded to `f32` like NumPy's
+/// `np.abs` (computed through `f64`, faster than `hypot`).
+#[inline]
+pub fn magnitude(z: Complex<f32>) -> f32 {
+    let (re, im) = (f64::from(z.re), f64::from(z.im));
+    (re * re + im * im).sqrt() as f32
 }
 
 /// Frequency in Hz of each STFT bin (`librosa.fft_frequencies`).

@@ -15,7 +15,7 @@ use crate::mel::{MelConfig, MelFilterbank};
 use crate::mfcc::mfcc_from_db;
 use crate::rhythm::{Aggregate, beat_track_onsets, onset_strength_from_db};
 use crate::spectral::{spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_rolloff};
-use crate::stft::{Stft, StftConfig};
+use crate::stft::{Stft, StftConfig, magnitude};
 use crate::temporal::{rms, rms_from_magnitude, zero_crossing_rate};
 
 /// The 57 feature column names of `features_30_sec.csv`, in order (the
@@ -101,11 +101,7 @@ fn push_stats(row: &mut Vec<f64>, values: &[f32]) {
 pub fn gtzan57(y: &[f32], sr: f64) -> Result<Vec<f64>> {
     let config = StftConfig::new(2048, 512);
     let stft = Stft::new(config).complex(y)?;
-    let mag = Matrix::from_vec(
-        stft.rows,
-        stft.cols,
-        stft.data.iter().map(|z| (f64::from(z.re).powi(2) + f64::from(z.im).powi(2)).sqrt() as f32).collect(),
-    );
+    let mag = Matrix::from_vec(stft.rows, stft.cols, stft.data.iter().map(|&z| magnitude(z)).collect());
     let power = mag.clone().map(|x| x * x);
     let mut row = Vec::with_capacity(57);
 
