@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use crate::{Format, PlotError, ensure_font};
+use crate::{Figure, PlotError, render};
 
 /// Draws `counts[truth][predicted]` with class `labels` to `path` (PNG/SVG).
 pub fn confusion_matrix(
@@ -21,20 +21,22 @@ pub fn confusion_matrix(
     if k == 0 || counts.len() != k || counts.iter().any(|r| r.len() != k) {
         return Err(PlotError::Empty(format!("{k} labels for a {} x ? matrix", counts.len())));
     }
-    ensure_font();
-    let size = (760, 700);
-    let draw_err = |e: String| PlotError::Draw { path: path.to_path_buf(), reason: e };
-    match Format::of(path)? {
-        Format::Png => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            draw(labels, counts, title, &root).map_err(draw_err)?;
-            root.present().map_err(|e| draw_err(e.to_string()))
-        }
-        Format::Svg => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(labels, counts, title, &root).map_err(draw_err)?;
-            root.present().map_err(|e| draw_err(e.to_string()))
-        }
+    render(&Confusion { labels, counts, title }, path)
+}
+
+struct Confusion<'a> {
+    labels: &'a [String],
+    counts: &'a [Vec<usize>],
+    title: &'a str,
+}
+
+impl Figure for Confusion<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 700)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(self.labels, self.counts, self.title, root)
     }
 }
 

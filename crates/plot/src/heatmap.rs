@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use crate::{Format, PlotError, ensure_font};
+use crate::{Figure, PlotError, render};
 
 /// What to draw and how to label it.
 #[derive(Debug, Clone)]
@@ -37,20 +37,16 @@ pub fn heatmap(map: &Heatmap<'_>, path: &Path) -> Result<(), PlotError> {
     if map.rows == 0 || map.cols == 0 || map.data.len() != map.rows * map.cols {
         return Err(PlotError::Empty(format!("{} x {} matrix", map.rows, map.cols)));
     }
-    ensure_font();
-    let size = (1100, 520);
-    let draw_err = |e: String| PlotError::Draw { path: path.to_path_buf(), reason: e };
-    match Format::of(path)? {
-        Format::Png => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            draw(map, &root).map_err(draw_err)?;
-            root.present().map_err(|e| draw_err(e.to_string()))
-        }
-        Format::Svg => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(map, &root).map_err(draw_err)?;
-            root.present().map_err(|e| draw_err(e.to_string()))
-        }
+    render(map, path)
+}
+
+impl Figure for Heatmap<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1100, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(self, root)
     }
 }
 

@@ -50,6 +50,36 @@ impl Format {
     }
 }
 
+/// Something drawable on any plotters backend; [`render`] writes it.
+pub(crate) trait Figure {
+    /// Image size in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws the figure onto `root`.
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), String>;
+}
+
+/// Writes `figure` to `path` as PNG or SVG, chosen by the extension.
+pub(crate) fn render(figure: &impl Figure, path: &Path) -> Result<(), PlotError> {
+    use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+    ensure_font();
+    let draw_err = |e: String| PlotError::Draw { path: path.to_path_buf(), reason: e };
+    match Format::of(path)? {
+        Format::Png => {
+            let root = BitMapBackend::new(path, figure.size()).into_drawing_area();
+            figure.draw(&root).map_err(draw_err)?;
+            root.present().map_err(|e| draw_err(e.to_string()))
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(path, figure.size()).into_drawing_area();
+            figure.draw(&root).map_err(draw_err)?;
+            root.present().map_err(|e| draw_err(e.to_string()))
+        }
+    }
+}
+
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// Registers the embedded font as plotters' `sans-serif` (once per process).
