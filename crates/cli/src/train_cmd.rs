@@ -170,7 +170,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     let evaluation = genreid_train::Evaluation {
         model: model.classifier.kind(),
         split: spec.to_string(),
-        train: metrics.clone(),
+        train: None,
         test: metrics,
         fit_seconds: 0.0,
         n_test: rows.len(),
@@ -214,7 +214,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
                 "accuracy": e.test.accuracy,
                 "macro_f1": e.test.macro_f1,
                 "cv_best": serde_json::Value::Null,
-                "train_auc": e.train.roc_auc_ovr,
+                "train_auc": e.train.as_ref().and_then(|t| t.roc_auc_ovr),
                 "test_auc": e.test.roc_auc_ovr,
                 "fit_seconds": e.fit_seconds,
                 "split": e.split,

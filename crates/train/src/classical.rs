@@ -53,8 +53,9 @@ pub struct Evaluation {
     pub split: String,
     /// Metrics on the test rows (all folds' test predictions pooled).
     pub test: Metrics,
-    /// Metrics on the training rows (refit predictions, pooled).
-    pub train: Metrics,
+    /// Metrics on the training rows (pooled over folds); `None` when the
+    /// model was not fitted here (`genreid eval` of an existing file).
+    pub train: Option<Metrics>,
     /// Seconds spent fitting, summed over folds.
     pub fit_seconds: f64,
     /// Test rows scored.
@@ -94,7 +95,7 @@ pub fn evaluate(
         model: kind,
         split: spec.to_string(),
         test: Metrics::compute(&classes, &truth, &probs),
-        train: Metrics::compute(&classes, &train_truth, &train_probs),
+        train: Some(Metrics::compute(&classes, &train_truth, &train_probs)),
         fit_seconds,
         n_test: truth.len(),
     })

@@ -35,7 +35,7 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
             e.test.macro_precision,
             e.test.macro_recall,
             auc(e.test.roc_auc_ovr),
-            auc(e.train.roc_auc_ovr),
+            auc(e.train.as_ref().and_then(|t| t.roc_auc_ovr)),
             e.fit_seconds
         );
     }
