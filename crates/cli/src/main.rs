@@ -5,6 +5,7 @@
 
 mod classify_cmd;
 mod features_cmd;
+mod import_cmd;
 mod progress;
 mod spectrogram_cmd;
 mod table;
@@ -42,6 +43,8 @@ enum Command {
     Features(features_cmd::Args),
     /// Compute a spectrogram of one file as .npy (librosa layout) or a picture.
     Spectrogram(spectrogram_cmd::Args),
+    /// Convert the TensorFlow checkpoints of an unpacked musicnn 0.1.0 wheel into model files.
+    ImportMusicnn(import_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => train_cmd::compare(args),
         Command::Features(args) => features_cmd::run(args),
         Command::Spectrogram(args) => spectrogram_cmd::run(args),
+        Command::ImportMusicnn(args) => import_cmd::run(args),
     };
     match result {
         Ok(code) => code,

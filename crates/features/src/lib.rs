@@ -23,6 +23,7 @@ pub mod hpss;
 pub mod matrix;
 pub mod mel;
 pub mod mfcc;
+pub mod musicnn;
 pub mod rhythm;
 pub mod spectral;
 pub mod stft;
@@ -39,6 +40,7 @@ pub use hpss::{hpss, istft};
 pub use matrix::Matrix;
 pub use mel::{MelConfig, MelFilterbank};
 pub use mfcc::mfcc_from_db;
+pub use musicnn::{MUSICNN_SAMPLE_RATE, musicnn_logmel, musicnn_patches};
 pub use rhythm::{Aggregate, beat_track, onset_strength, tempo};
 pub use spectral::{
     spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,

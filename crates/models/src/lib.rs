@@ -4,6 +4,7 @@
 
 pub mod classical;
 mod file;
+pub mod pretrained;
 
 pub use classical::{Classifier, ClassifierKind, StandardScaler};
 pub use file::{FORMAT, ModelFile, Preprocessing};

@@ -27,12 +27,36 @@ pub fn fixture_audio(name: &str) -> PathBuf {
     shared().join("fixtures/audio").join(name)
 }
 
-/// Reads a float32 `.npy` file into its shape and data.
+/// Reads a float32 `.npy` file into its shape and data, in C (row-major)
+/// order whatever order the file stores (some fixtures are Fortran-ordered).
 pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let npy = npyz::NpyFile::new(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    (shape, npy.into_vec::<f32>().unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let data = npy.into_vec::<f32>().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if !fortran || shape.len() < 2 {
+        return (shape, data);
+    }
+    // Fortran order: the first index is fastest. Walk C order and gather.
+    let mut out = Vec::with_capacity(data.len());
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..data.len() {
+        let (mut offset, mut stride) = (0, 1);
+        for (i, &d) in index.iter().zip(&shape) {
+            offset += i * stride;
+            stride *= d;
+        }
+        out.push(data[offset]);
+        for axis in (0..shape.len()).rev() {
+            index[axis] += 1;
+            if index[axis] < shape[axis] {
+                break;
+            }
+            index[axis] = 0;
+        }
+    }
+    (shape, out)
 }
 
 /// The parsed librosa fixture manifest (`shared/fixtures/librosa/manifest.json`).

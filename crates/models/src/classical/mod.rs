@@ -91,6 +91,14 @@ impl Classifier {
         }
     }
 
+    /// Length of the rows the model takes.
+    pub fn n_features(&self) -> usize {
+        match self {
+            Self::Knn(m) => m.x.first().map_or(0, Vec::len),
+            Self::Logreg(m) => m.weights.first().map_or(0, Vec::len),
+        }
+    }
+
     /// The family of this model.
     pub fn kind(&self) -> ClassifierKind {
         match self {

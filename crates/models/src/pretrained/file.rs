@@ -1,0 +1,182 @@
+//! Tagger model files: a safetensors file whose `genreid` metadata entry is a
+//! JSON manifest (architecture, tags, input settings, optional genre head,
+//! licence) and whose tensors are the network weights under their original
+//! TensorFlow names and layouts. One file is all `classify --model` needs.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::weights::{Weight, Weights};
+use crate::classical::{Classifier, StandardScaler};
+use crate::{FORMAT, ModelError, Result};
+
+/// The manifest's key in the safetensors metadata.
+pub const MANIFEST_KEY: &str = "genreid";
+/// Version of the tagger file layout.
+pub const TAGGER_VERSION: u32 = 2;
+
+/// Which network the weights belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// musicnn: timbral/temporal front end, residual mid end, pooled back end.
+    Musicnn,
+    /// The 5-block VGG baseline.
+    Vgg,
+}
+
+/// How audio becomes the network input (musicnn's log-mel patches).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogMelInput {
+    /// The only sample rate the network accepts (Hz); audio is resampled to it.
+    pub sample_rate: u32,
+    /// FFT size.
+    pub n_fft: usize,
+    /// STFT hop (samples).
+    pub hop_length: usize,
+    /// Mel bands (Slaney scale and norm, 0 Hz to `fmax`).
+    pub n_mels: usize,
+    /// Upper edge of the mel filterbank (Hz).
+    pub fmax: f64,
+    /// Frames per patch.
+    pub patch_frames: usize,
+    /// The compression applied to mel power, for people.
+    pub compression: String,
+}
+
+impl LogMelInput {
+    /// musicnn's settings (PORTING.md §2–3).
+    pub fn musicnn() -> Self {
+        Self {
+            sample_rate: 16_000,
+            n_fft: 512,
+            hop_length: 256,
+            n_mels: 96,
+            fmax: 8_000.0,
+            patch_frames: 187,
+            compression: "log10(10000 * float16(mel_power) + 1), float32".into(),
+        }
+    }
+}
+
+/// A classifier on per-patch network outputs that turns tags into genres.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenreHead {
+    /// Genre labels, in probability order.
+    pub labels: Vec<String>,
+    /// Which per-patch outputs, concatenated, form its input
+    /// (`penultimate`, `taggram`, `mean_pool`, `max_pool`).
+    pub inputs: Vec<String>,
+    /// Standardisation fitted on the training patches.
+    pub scaler: StandardScaler,
+    /// The classifier.
+    pub classifier: Classifier,
+    /// How it was trained and evaluated (for people).
+    pub provenance: serde_json::Value,
+}
+
+/// Everything about a tagger except its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaggerManifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`TAGGER_VERSION`].
+    pub version: u32,
+    /// The network.
+    pub architecture: Architecture,
+    /// Model name (`MSD_musicnn`, ...).
+    pub name: String,
+    /// Tag labels, in output order.
+    pub tags: Vec<String>,
+    /// Network input settings.
+    pub input: LogMelInput,
+    /// Genre classifier on the network's outputs, if trained.
+    pub genre_head: Option<GenreHead>,
+    /// Licence and attribution of the weights.
+    pub licence: String,
+    /// Where the weights came from (for people).
+    pub provenance: serde_json::Value,
+}
+
+/// A tagger file in memory: manifest plus weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaggerFile {
+    /// The manifest.
+    pub manifest: TaggerManifest,
+    /// The network weights.
+    pub weights: Weights,
+}
+
+impl TaggerFile {
+    /// Serialises to safetensors bytes (tensors sorted by name).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let bad = |e: String| ModelError::InvalidInput(e);
+        let manifest = serde_json::to_string(&self.manifest).map_err(|e| bad(e.to_string()))?;
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
+            .weights
+            .iter()
+            .map(|(k, w)| (k.clone(), w.shape.clone(), w.values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(k, shape, data)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .map(|v| (k.clone(), v))
+                    .map_err(|e| bad(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let metadata = HashMap::from([(MANIFEST_KEY.to_string(), manifest)]);
+        safetensors::serialize(views, Some(metadata)).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Parses and checks safetensors bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |e: String| ModelError::InvalidInput(e);
+        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a genreid model file ({e})")))?;
+        let manifest = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(MANIFEST_KEY))
+            .ok_or_else(|| bad("safetensors file without a genreid manifest".into()))?;
+        let manifest: TaggerManifest =
+            serde_json::from_str(manifest).map_err(|e| bad(format!("bad genreid manifest ({e})")))?;
+        if manifest.format != FORMAT || manifest.version != TAGGER_VERSION {
+            return Err(bad(format!(
+                "format {:?} version {} is not {FORMAT:?} version {TAGGER_VERSION}",
+                manifest.format, manifest.version
+            )));
+        }
+        let tensors = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+        let mut weights = Weights::new();
+        for (name, view) in tensors.tensors() {
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(bad(format!("tensor {name} is {:?}, not F32", view.dtype())));
+            }
+            let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            weights.insert(name, Weight { shape: view.shape().to_vec(), values });
+        }
+        Ok(Self { manifest, weights })
+    }
+
+    /// Writes the file atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
+        let bytes = self.to_bytes()?;
+        let tmp = path.with_extension("genreid.tmp");
+        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+
+    /// Reads and checks a tagger file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        Self::from_bytes(&bytes).map_err(|e| match e {
+            ModelError::InvalidInput(reason) => err(reason),
+            other => other,
+        })
+    }
+}

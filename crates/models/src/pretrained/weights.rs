@@ -1,0 +1,85 @@
+//! Named float32 weights, and the burn tensors the networks build from them.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::{ModelError, Result};
+
+/// One named weight array: shape (outermost first) and row-major values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weight {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Values, last dimension fastest.
+    pub values: Vec<f32>,
+}
+
+/// A network's weights by variable name.
+pub type Weights = BTreeMap<String, Weight>;
+
+/// Batch-norm epsilon of `tf.compat.v1.layers.batch_normalization`.
+pub const BATCH_NORM_EPSILON: f32 = 0.001;
+
+/// Looks weights up by name and shape and turns them into tensors.
+pub(crate) struct Loader<'a> {
+    pub weights: &'a Weights,
+    pub device: &'a Device,
+}
+
+impl Loader<'_> {
+    /// The values of `name`, checked to have `shape`.
+    pub fn values(&self, name: &str, shape: &[usize]) -> Result<&[f32]> {
+        let w = self
+            .weights
+            .get(name)
+            .ok_or_else(|| ModelError::InvalidInput(format!("weight {name:?} is missing")))?;
+        if w.shape != shape {
+            return Err(ModelError::InvalidInput(format!(
+                "weight {name:?} has shape {:?}, the network needs {shape:?}",
+                w.shape
+            )));
+        }
+        Ok(&w.values)
+    }
+
+    /// A tensor of `name`, checked to have `shape`.
+    pub fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>> {
+        let values = self.values(name, &shape)?;
+        Ok(Tensor::from_data(TensorData::new(values.to_vec(), shape), self.device))
+    }
+
+    /// A TensorFlow conv kernel `[k_time, k_freq, in, out]` as burn's `[out, in, k_time, k_freq]`.
+    pub fn conv2d_kernel(&self, name: &str, shape: [usize; 4]) -> Result<Tensor<4>> {
+        Ok(self.tensor(name, shape)?.permute([3, 2, 0, 1]))
+    }
+
+    /// A batch-norm scope for inference: `(x - mean) · gamma/√(var + ε) + beta`.
+    pub fn batch_norm(&self, scope: &str, channels: usize) -> Result<Affine> {
+        let get = |v: &str| self.values(&format!("{scope}/{v}"), &[channels]);
+        let (gamma, beta, mean, var) = (get("gamma")?, get("beta")?, get("moving_mean")?, get("moving_variance")?);
+        let scale: Vec<f32> = (0..channels).map(|c| gamma[c] / (var[c] + BATCH_NORM_EPSILON).sqrt()).collect();
+        let t = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [channels]), self.device);
+        Ok(Affine { mean: t(mean.to_vec()), scale: t(scale), shift: t(beta.to_vec()) })
+    }
+}
+
+/// Inference batch-norm in TensorFlow's order of operations: subtract the
+/// moving mean, then scale and shift (folding the mean into the shift loses
+/// float32 precision where activations are large).
+#[derive(Debug, Clone)]
+pub(crate) struct Affine {
+    mean: Tensor<1>,
+    scale: Tensor<1>,
+    shift: Tensor<1>,
+}
+
+impl Affine {
+    /// Applies the map along axis `axis` (the channel axis) of `x`.
+    pub fn apply<const D: usize>(&self, x: Tensor<D>, axis: usize) -> Tensor<D> {
+        let n = self.scale.dims()[0];
+        let mut shape = [1usize; D];
+        shape[axis] = n;
+        (x - self.mean.clone().reshape(shape)) * self.scale.clone().reshape(shape) + self.shift.clone().reshape(shape)
+    }
+}
