@@ -1,5 +1,11 @@
-//! `genreid classify`: the genre of each audio file, from a model file
-//! (or the built-in model), as a table, JSON or CSV.
+//! `genreid classify`: the genre (and tags) of each audio file, from the
+//! built-in model or a model file, as a table, JSON or CSV.
+//!
+//! JSON schema: a list with one record per file:
+//! `{path, genre, vote?, probabilities: {label: p}, tags: {tag: p},
+//! segments?: [{start, end, genre, probabilities}]}`. `genre` is the track
+//! verdict by mean probability over segments, `vote` the verdict by majority
+//! of segment verdicts; `tags` is empty for models without tags.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,24 +16,22 @@ use clap::ValueEnum;
 use genreid_audio::{LoadOptions, load, segments};
 use genreid_features::{fma518, gtzan57};
 use genreid_models::ModelFile;
+use genreid_models::pretrained::{Tagger, patch_hop_frames};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::models::{Model, load_model};
 use crate::progress::Progress;
 use crate::walk::audio_files;
-
-/// The built-in model: multinomial logistic regression on the GTZAN-57
-/// features, trained by `models/train-builtin.sh` (see models/README.md).
-const BUILTIN_MODEL: &str = include_str!("../../../models/gtzan57-logreg.genreid");
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// A readable table with a bar per genre.
+    /// A readable table with a bar per genre and the top tags.
     Table,
-    /// One JSON document: a list of records.
+    /// One JSON document: a list of records (schema in the module docs).
     Json,
-    /// CSV: path, genre, then one probability column per genre.
+    /// CSV: path, genre, vote, then one probability column per genre.
     Csv,
 }
 
@@ -37,19 +41,26 @@ pub struct Args {
     /// Audio files or folders.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Model file (default: the built-in GTZAN-57 logistic regression).
+    /// Built-in model name (musicnn-gtzan, msd-musicnn, mtt-musicnn, msd-vgg,
+    /// mtt-vgg, gtzan57-logreg) or a model file. Default: musicnn-gtzan.
     #[arg(long)]
-    model: Option<PathBuf>,
+    model: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
     /// Genres listed per file in the table.
     #[arg(long, default_value_t = 3)]
     top: usize,
+    /// Tags listed per file in the table.
+    #[arg(long, default_value_t = 5)]
+    tags: usize,
     /// Also report each segment's verdict (a timeline).
     #[arg(long)]
     segments: bool,
-    /// Worker threads (default: all cores).
+    /// Overlap of the 3-s patches of tagger models, in seconds (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    overlap: f64,
+    /// Files classified at once (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
 }
@@ -68,6 +79,7 @@ struct SegmentVerdict {
 struct Verdict {
     path: String,
     genre: String,
+    vote: String,
     probabilities: serde_json::Map<String, serde_json::Value>,
     tags: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,9 +94,49 @@ fn prob_map(labels: &[String], p: &[f64]) -> serde_json::Map<String, serde_json:
     labels.iter().zip(p).map(|(l, v)| (l.clone(), serde_json::json!(v))).collect()
 }
 
-/// Classifies one file: features of each whole segment of the model's
-/// length (or of the whole file when shorter), probabilities averaged.
-fn classify_file(path: &Path, model: &ModelFile, with_segments: bool) -> Result<Verdict> {
+/// Track verdict from per-segment probabilities: mean probability, majority vote.
+fn verdict(
+    path: &Path,
+    labels: &[String],
+    per_segment: &[Vec<f64>],
+    spans: &[(f64, f64)],
+    tags: serde_json::Map<String, serde_json::Value>,
+    with_segments: bool,
+) -> Verdict {
+    let k = labels.len();
+    let n = per_segment.len().max(1) as f64;
+    let mean: Vec<f64> = (0..k).map(|c| per_segment.iter().map(|p| p[c]).sum::<f64>() / n).collect();
+    let mut votes = vec![0usize; k];
+    for p in per_segment {
+        votes[argmax(p)] += 1;
+    }
+    // Ties go to the class with the higher mean probability.
+    let vote = (0..k).fold(0, |b, c| if (votes[c], mean[c]) > (votes[b], mean[b]) { c } else { b });
+    let segments = with_segments.then(|| {
+        spans
+            .iter()
+            .zip(per_segment)
+            .map(|(&(start, end), p)| SegmentVerdict {
+                start,
+                end,
+                genre: labels[argmax(p)].clone(),
+                probabilities: prob_map(labels, p),
+            })
+            .collect()
+    });
+    Verdict {
+        path: path.display().to_string(),
+        genre: labels[argmax(&mean)].clone(),
+        vote: labels[vote].clone(),
+        probabilities: prob_map(labels, &mean),
+        tags,
+        segments,
+    }
+}
+
+/// Classical model: features of each whole segment of the model's length
+/// (or of the whole file when shorter).
+fn classify_classical(path: &Path, model: &ModelFile, with_segments: bool) -> Result<Verdict> {
     let pre = &model.preprocessing;
     let options = LoadOptions { sample_rate: Some(pre.sample_rate), ..Default::default() };
     let signal = load(path, &options)?;
@@ -109,60 +161,72 @@ fn classify_file(path: &Path, model: &ModelFile, with_segments: bool) -> Result<
         }
         per_segment.push(model.predict_proba(&row));
     }
-    let k = model.labels.len();
-    let mean: Vec<f64> =
-        (0..k).map(|c| per_segment.iter().map(|p| p[c]).sum::<f64>() / per_segment.len() as f64).collect();
-    let segments = with_segments.then(|| {
-        spans
-            .iter()
-            .zip(&per_segment)
-            .map(|(&(s, e), p)| SegmentVerdict {
-                start: s as f64 / sr,
-                end: e as f64 / sr,
-                genre: model.labels[argmax(p)].clone(),
-                probabilities: prob_map(&model.labels, p),
-            })
-            .collect()
-    });
-    Ok(Verdict {
-        path: path.display().to_string(),
-        genre: model.labels[argmax(&mean)].clone(),
-        probabilities: prob_map(&model.labels, &mean),
-        tags: serde_json::Map::new(),
-        segments,
+    let seconds: Vec<(f64, f64)> = spans.iter().map(|&(s, e)| (s as f64 / sr, e as f64 / sr)).collect();
+    Ok(verdict(path, &model.labels, &per_segment, &seconds, serde_json::Map::new(), with_segments))
+}
+
+/// Tagger: 3-s log-mel patches through the network; genres from its head
+/// (or, without one, its tags), tags averaged over patches.
+fn classify_tagged(path: &Path, tagger: &Tagger, hop: usize, with_segments: bool) -> Result<Verdict> {
+    let analysis = tagger.analyse_file(path, hop)?;
+    let tag_labels = &tagger.manifest().tags;
+    let taggram = &analysis.outputs.taggram;
+    let per_patch_tags: Vec<Vec<f64>> =
+        (0..taggram.len()).map(|i| taggram.row(i).iter().map(|&v| f64::from(v)).collect()).collect();
+    let n = per_patch_tags.len().max(1) as f64;
+    let mean_tags: Vec<f64> =
+        (0..tag_labels.len()).map(|t| per_patch_tags.iter().map(|p| p[t]).sum::<f64>() / n).collect();
+    let tags = prob_map(tag_labels, &mean_tags);
+    Ok(match (&tagger.manifest().genre_head, &analysis.outputs.genres) {
+        (Some(head), Some(genres)) => {
+            verdict(path, &head.labels, genres, &analysis.spans, tags, with_segments)
+        }
+        _ => verdict(path, tag_labels, &per_patch_tags, &analysis.spans, tags, with_segments),
     })
 }
 
-fn load_model(path: Option<&Path>) -> Result<ModelFile> {
-    match path {
-        Some(p) => Ok(ModelFile::load(p)?),
-        None => ModelFile::from_json(BUILTIN_MODEL.as_bytes()).context("the built-in model is damaged"),
-    }
+fn ranked(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(&String, f64)> {
+    let mut r: Vec<(&String, f64)> = map.iter().map(|(l, p)| (l, p.as_f64().unwrap_or(0.0))).collect();
+    r.sort_by(|a, b| b.1.total_cmp(&a.1));
+    r
 }
 
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
     let model = load_model(args.model.as_deref())?;
+    let hop = patch_hop_frames(args.overlap)?;
     let files = audio_files(&args.paths)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "classify");
     let verdicts: Vec<Option<Verdict>> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| match classify_file(f, &model, args.segments) {
-                Ok(v) => {
-                    progress.ok();
-                    Some(v)
-                }
-                Err(e) => {
-                    progress.failed(&format!("{e:#}"));
-                    None
+            .map(|f| {
+                let result = match &model {
+                    Model::Classical(m) => classify_classical(f, m, args.segments),
+                    Model::Tagger(t) => classify_tagged(f, t, hop, args.segments),
+                };
+                match result {
+                    Ok(v) => {
+                        progress.ok();
+                        Some(v)
+                    }
+                    Err(e) => {
+                        progress.failed(&format!("{e:#}"));
+                        None
+                    }
                 }
             })
             .collect()
     });
     progress.finish();
     let verdicts: Vec<Verdict> = verdicts.into_iter().flatten().collect();
+    let labels: Vec<String> = match &model {
+        Model::Classical(m) => m.labels.clone(),
+        Model::Tagger(t) => {
+            t.manifest().genre_head.as_ref().map_or_else(|| t.manifest().tags.clone(), |h| h.labels.clone())
+        }
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
@@ -171,13 +235,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            let mut header = vec!["path".to_string(), "genre".to_string()];
-            header.extend(model.labels.iter().cloned());
+            let mut header = vec!["path".to_string(), "genre".to_string(), "vote".to_string()];
+            header.extend(labels.iter().cloned());
             w.write_record(&header)?;
             for v in &verdicts {
-                let mut rec = vec![v.path.clone(), v.genre.clone()];
+                let mut rec = vec![v.path.clone(), v.genre.clone(), v.vote.clone()];
                 rec.extend(
-                    model.labels.iter().map(|l| format!("{:.6}", v.probabilities[l].as_f64().unwrap_or(0.0))),
+                    labels.iter().map(|l| format!("{:.6}", v.probabilities[l].as_f64().unwrap_or(0.0))),
                 );
                 w.write_record(&rec)?;
             }
@@ -185,17 +249,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         OutputFormat::Table => {
             for v in &verdicts {
-                writeln!(out, "{}\n  genre: {}", v.path, v.genre)?;
-                let mut ranked: Vec<(&String, f64)> =
-                    v.probabilities.iter().map(|(l, p)| (l, p.as_f64().unwrap_or(0.0))).collect();
-                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-                for (label, p) in ranked.iter().take(args.top.max(1)) {
+                writeln!(out, "{}\n  genre: {} (majority of segments: {})", v.path, v.genre, v.vote)?;
+                for (label, p) in ranked(&v.probabilities).iter().take(args.top.max(1)) {
                     let bar = "#".repeat((p * 30.0).round() as usize);
-                    writeln!(out, "  {label:<12} {:>5.1}%  {bar}", p * 100.0)?;
+                    writeln!(out, "  {label:<16} {:>5.1}%  {bar}", p * 100.0)?;
+                }
+                if !v.tags.is_empty() && args.tags > 0 {
+                    let top: Vec<String> = ranked(&v.tags)
+                        .iter()
+                        .take(args.tags)
+                        .map(|(t, p)| format!("{t} {:.0}%", p * 100.0))
+                        .collect();
+                    writeln!(out, "  tags: {}", top.join(", "))?;
                 }
                 if let Some(segs) = &v.segments {
                     for s in segs {
-                        writeln!(out, "    {:>6.1}-{:<6.1}s  {}", s.start, s.end, s.genre)?;
+                        writeln!(out, "    {:>7.1}-{:<7.1}s  {}", s.start, s.end, s.genre)?;
                     }
                 }
             }

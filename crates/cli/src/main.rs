@@ -5,7 +5,9 @@
 
 mod classify_cmd;
 mod features_cmd;
+mod head_cmd;
 mod import_cmd;
+mod models;
 mod progress;
 mod spectrogram_cmd;
 mod table;
@@ -43,6 +45,8 @@ enum Command {
     Features(features_cmd::Args),
     /// Compute a spectrogram of one file as .npy (librosa layout) or a picture.
     Spectrogram(spectrogram_cmd::Args),
+    /// Train a genre head on a pretrained tagger from a folder-per-genre dataset.
+    TrainHead(head_cmd::Args),
     /// Convert the TensorFlow checkpoints of an unpacked musicnn 0.1.0 wheel into model files.
     ImportMusicnn(import_cmd::Args),
 }
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => train_cmd::compare(args),
         Command::Features(args) => features_cmd::run(args),
         Command::Spectrogram(args) => spectrogram_cmd::run(args),
+        Command::TrainHead(args) => head_cmd::run(args),
         Command::ImportMusicnn(args) => import_cmd::run(args),
     };
     match result {

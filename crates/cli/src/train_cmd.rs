@@ -77,7 +77,7 @@ pub struct CompareArgs {
     report: PathBuf,
 }
 
-fn parse_params(raw: &[String]) -> Result<Params> {
+pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
     raw.iter()
         .map(|p| {
             p.split_once('=')

@@ -255,7 +255,7 @@ fn classify_with_the_built_in_model_prints_documented_json() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let record = &v[0];
-    for key in ["path", "genre", "probabilities", "tags", "segments"] {
+    for key in ["path", "genre", "vote", "probabilities", "tags", "segments"] {
         assert!(record.get(key).is_some(), "record lacks {key}");
     }
     let probs = record["probabilities"].as_object().unwrap();
@@ -263,6 +263,103 @@ fn classify_with_the_built_in_model_prints_documented_json() {
     let total: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
     assert!((total - 1.0).abs() < 1e-9);
     assert_eq!(record["genre"], "metal", "a metal recording, not from GTZAN");
+    // The MSD tagger's 50 tags come with the genre; metal is among the top.
+    let tags = record["tags"].as_object().unwrap();
+    assert_eq!(tags.len(), 50);
+    let mut ranked: Vec<(&String, f64)> = tags.iter().map(|(t, p)| (t, p.as_f64().unwrap())).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert!(ranked[..5].iter().any(|(t, _)| t.contains("metal")), "top tags {:?}", &ranked[..5]);
+    // 30 s: ten back-to-back 3-s patches, each with its own verdict.
+    let segments = record["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 10);
+    assert!((segments[1]["start"].as_f64().unwrap() - 187.0 * 256.0 / 16_000.0).abs() < 1e-9);
+    assert_eq!(segments[0]["probabilities"].as_object().unwrap().len(), 10);
     let table = genreid().args(["classify"]).arg(&file).output().unwrap();
-    assert!(String::from_utf8_lossy(&table.stdout).contains("genre: metal"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("genre: metal") && text.contains("tags:"), "{text}");
+}
+
+#[test]
+fn classify_names_models_resamples_any_rate_and_pads_short_audio() {
+    let dir = scratch("classify-any");
+    // 44.1 kHz stereo MP3 (resampled to the network's 16 kHz) and a 1-s cut
+    // of a 22.05 kHz WAV (repeated to fill one patch).
+    let mp3 = shared().join("fixtures/audio/rock_sectoid_escape_from_chaosland_stereo44k_128k.mp3");
+    let wav = shared().join("fixtures/audio/techno_warzone2100_track1.wav");
+    let bytes = std::fs::read(&wav).unwrap();
+    let short = dir.join("one_second.wav");
+    let data_start = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let mut cut = bytes[..data_start].to_vec();
+    cut.extend_from_slice(&bytes[data_start..data_start + 22_050 * 2]);
+    let len = (cut.len() - data_start) as u32;
+    cut[data_start - 4..data_start].copy_from_slice(&len.to_le_bytes());
+    let riff = (cut.len() - 8) as u32;
+    cut[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(&short, cut).unwrap();
+    let output = genreid()
+        .args(["classify", "--format", "json", "--model", "mtt-musicnn"])
+        .arg(&mp3)
+        .arg(&short)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    // Without a genre head the verdict is the top tag; the rock track's MTT tags
+    // include "rock" high up, and the 1-s file still gets a verdict.
+    let tags = v[0]["tags"].as_object().unwrap();
+    assert_eq!(tags.len(), 50);
+    assert!(tags["rock"].as_f64().unwrap() > 0.3, "rock tag {}", tags["rock"]);
+    assert!(v[1]["genre"].is_string());
+    let unknown = genreid().args(["classify", "--model", "no-such-model"]).arg(&short).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("not a built-in model"));
+}
+
+/// `train-head` on a small real dataset (3 genres x 4 GTZAN clips, one bad
+/// file among them) writes a self-describing tagger + head that `classify`
+/// then uses by file name, with the head's genres as labels.
+#[test]
+fn train_head_writes_a_model_that_classify_uses() {
+    let dir = scratch("head");
+    let data = dir.join("data");
+    for genre in ["classical", "metal", "reggae"] {
+        std::fs::create_dir_all(data.join(genre)).unwrap();
+        for i in 0..4 {
+            let name = format!("{genre}.{i:05}.flac");
+            std::fs::copy(shared().join("data/gtzan").join(genre).join(&name), data.join(genre).join(&name))
+                .unwrap();
+        }
+    }
+    std::fs::write(data.join("metal/broken.flac"), b"fLaC but not really").unwrap();
+    let model = dir.join("head.genreid");
+    let report = dir.join("report");
+    let output = genreid()
+        .args(["train-head", "--base", "msd-musicnn", "--cv", "blocks:2", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("broken.flac"), "the bad file is reported: {stderr}");
+    assert!(report.join("report.md").exists() && report.join("confusion_cv0.png").exists());
+    let cv: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("head_cv.json")).unwrap()).unwrap();
+    assert!(cv[0]["track"]["accuracy"].as_f64().unwrap() >= 0.5, "{cv}");
+
+    let output = genreid()
+        .args(["classify", "--format", "json", "--model"])
+        .arg(&model)
+        .arg(shared().join("data/gtzan/metal/metal.00009.flac"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let labels: Vec<&String> = v[0]["probabilities"].as_object().unwrap().keys().collect();
+    assert_eq!(labels, ["classical", "metal", "reggae"]);
+    assert_eq!(v[0]["genre"], "metal");
 }

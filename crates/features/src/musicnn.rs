@@ -20,7 +20,10 @@ const HOP: usize = 256;
 /// `y` must be mono audio at [`MUSICNN_SAMPLE_RATE`].
 pub fn musicnn_logmel(y: &[f32]) -> Result<Matrix> {
     let power = Stft::new(StftConfig::new(N_FFT, HOP)).spectrogram(y, 2.0)?;
-    let config = MelConfig { fmax: Some(8_000.0), ..MelConfig::new(f64::from(MUSICNN_SAMPLE_RATE), N_FFT, MUSICNN_MELS) };
+    let config = MelConfig {
+        fmax: Some(8_000.0),
+        ..MelConfig::new(f64::from(MUSICNN_SAMPLE_RATE), N_FFT, MUSICNN_MELS)
+    };
     let mel = MelFilterbank::new(&config)?.apply(&power)?;
     let frames = mel.cols;
     let mut out = Matrix::zeros(frames, MUSICNN_MELS);

@@ -3,6 +3,7 @@
 //! write reports (Markdown, JSON, plots).
 
 pub mod classical;
+pub mod genre_head;
 pub mod metrics;
 pub mod report;
 

@@ -49,7 +49,8 @@ pub fn convert_wheel_model(wheel_root: &Path, name: &str) -> Result<TaggerFile> 
         .ok_or_else(|| ModelError::InvalidInput(format!("{name} is not one of the wheel's taggers")))?;
     let package = wheel_root.join("musicnn");
     let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| ModelError::File { path: p.to_path_buf(), reason: e.to_string() })
+        std::fs::read_to_string(p)
+            .map_err(|e| ModelError::File { path: p.to_path_buf(), reason: e.to_string() })
     };
     let tags = python_string_list(&read(&package.join("configuration.py"))?, list)?;
     let licence = read(&wheel_root.join("musicnn-0.1.0.dist-info").join("LICENSE.md"))?;

@@ -117,7 +117,9 @@ impl TaggerFile {
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
             .weights
             .iter()
-            .map(|(k, w)| (k.clone(), w.shape.clone(), w.values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+            .map(|(k, w)| {
+                (k.clone(), w.shape.clone(), w.values.iter().flat_map(|v| v.to_le_bytes()).collect())
+            })
             .collect();
         let views = bytes
             .iter()
@@ -155,7 +157,8 @@ impl TaggerFile {
             if view.dtype() != safetensors::Dtype::F32 {
                 return Err(bad(format!("tensor {name} is {:?}, not F32", view.dtype())));
             }
-            let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let values =
+                view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
             weights.insert(name, Weight { shape: view.shape().to_vec(), values });
         }
         Ok(Self { manifest, weights })

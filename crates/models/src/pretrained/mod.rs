@@ -6,12 +6,16 @@
 pub mod convert;
 mod file;
 mod musicnn;
+mod pipeline;
 pub mod tf_checkpoint;
 mod vgg;
 mod weights;
 
-pub use file::{Architecture, GenreHead, LogMelInput, MANIFEST_KEY, TAGGER_VERSION, TaggerFile, TaggerManifest};
+pub use file::{
+    Architecture, GenreHead, LogMelInput, MANIFEST_KEY, TAGGER_VERSION, TaggerFile, TaggerManifest,
+};
 pub use musicnn::{EMBEDDING, N_MELS, PATCH_FRAMES, POOLED};
+pub use pipeline::{TrackAnalysis, patch_hop_frames};
 pub use weights::{BATCH_NORM_EPSILON, Weight, Weights};
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -36,7 +40,7 @@ pub struct Rows {
 impl Rows {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        if self.cols == 0 { 0 } else { self.values.len() / self.cols }
+        self.values.len().checked_div(self.cols).unwrap_or(0)
     }
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
@@ -93,9 +97,12 @@ impl PatchOutputs {
     }
 }
 
+/// One named intermediate layer: name, shape, row-major values.
+pub type Layer = (String, Vec<usize>, Vec<f32>);
+
 enum Network {
-    Musicnn(Musicnn),
-    Vgg(Vgg),
+    Musicnn(Box<Musicnn>),
+    Vgg(Box<Vgg>),
 }
 
 /// A tagger ready to run: network on a device, manifest, optional genre head.
@@ -129,8 +136,8 @@ impl Tagger {
         }
         let tags = m.tags.len();
         let network = match m.architecture {
-            Architecture::Musicnn => Network::Musicnn(Musicnn::new(&file.weights, tags, &device)?),
-            Architecture::Vgg => Network::Vgg(Vgg::new(&file.weights, tags, &device)?),
+            Architecture::Musicnn => Network::Musicnn(Box::new(Musicnn::new(&file.weights, tags, &device)?)),
+            Architecture::Vgg => Network::Vgg(Box::new(Vgg::new(&file.weights, tags, &device)?)),
         };
         if let Some(head) = &m.genre_head
             && head.scaler.mean.len() != head.classifier.n_features()
@@ -149,13 +156,16 @@ impl Tagger {
     /// batches of [`BATCH_PATCHES`], and the genre head when there is one.
     pub fn run(&self, patches: &[f32]) -> Result<PatchOutputs> {
         let per_patch = PATCH_FRAMES * N_MELS;
-        if patches.len() % per_patch != 0 {
+        if !patches.len().is_multiple_of(per_patch) {
             return Err(ModelError::InvalidInput(format!("{} values is not whole patches", patches.len())));
         }
         let mut out = PatchOutputs::default();
         for chunk in patches.chunks(BATCH_PATCHES * per_patch) {
             let batch = chunk.len() / per_patch;
-            let x = Tensor::<3>::from_data(TensorData::new(chunk.to_vec(), [batch, PATCH_FRAMES, N_MELS]), &self.device);
+            let x = Tensor::<3>::from_data(
+                TensorData::new(chunk.to_vec(), [batch, PATCH_FRAMES, N_MELS]),
+                &self.device,
+            );
             match &self.network {
                 Network::Musicnn(net) => {
                     let y = net.forward(x, false);
@@ -169,7 +179,9 @@ impl Tagger {
         }
         if let Some(head) = &self.manifest.genre_head {
             let genres = (0..out.taggram.len())
-                .map(|i| Ok(head.classifier.predict_proba(&head.scaler.transform(&out.features(&head.inputs, i)?))))
+                .map(|i| {
+                    Ok(head.classifier.predict_proba(&head.scaler.transform(&out.features(&head.inputs, i)?)))
+                })
                 .collect::<Result<Vec<_>>>()?;
             out.genres = Some(genres);
         }
@@ -178,11 +190,12 @@ impl Tagger {
 
     /// Every intermediate layer for one patch, named as musicnn's extractor
     /// names them, each with its shape (for parity checks and inspection).
-    pub fn layers(&self, patch: &[f32]) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    pub fn layers(&self, patch: &[f32]) -> Result<Vec<Layer>> {
         if patch.len() != PATCH_FRAMES * N_MELS {
             return Err(ModelError::InvalidInput("layers() takes exactly one patch".into()));
         }
-        let x = Tensor::<3>::from_data(TensorData::new(patch.to_vec(), [1, PATCH_FRAMES, N_MELS]), &self.device);
+        let x =
+            Tensor::<3>::from_data(TensorData::new(patch.to_vec(), [1, PATCH_FRAMES, N_MELS]), &self.device);
         let mut layers = Vec::new();
         match &self.network {
             Network::Musicnn(net) => {
@@ -194,7 +207,11 @@ impl Tagger {
             Network::Vgg(net) => {
                 for (i, t) in net.forward(x).pools.into_iter().enumerate() {
                     let [_, time, freq, channels] = t.dims();
-                    layers.push((format!("pool{}", i + 1), vec![time, freq, channels], to_vec(t.into_data())));
+                    layers.push((
+                        format!("pool{}", i + 1),
+                        vec![time, freq, channels],
+                        to_vec(t.into_data()),
+                    ));
                 }
             }
         }

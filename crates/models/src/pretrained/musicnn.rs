@@ -139,7 +139,8 @@ impl Musicnn {
         let z = self.pooled_norm.apply(pooled, 1);
         let hidden = relu(z.matmul(self.dense.0.clone()) + self.dense.1.clone().unsqueeze_dim(0));
         let penultimate = self.dense_norm.apply(hidden, 1);
-        let logits = penultimate.clone().matmul(self.output.0.clone()) + self.output.1.clone().unsqueeze_dim(0);
+        let logits =
+            penultimate.clone().matmul(self.output.0.clone()) + self.output.1.clone().unsqueeze_dim(0);
         let frame_major = |t: Tensor<3>| t.swap_dims(1, 2);
         let layers = keep_layers.then(|| {
             vec![
@@ -159,4 +160,3 @@ impl Musicnn {
         }
     }
 }
-

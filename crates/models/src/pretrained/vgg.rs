@@ -68,7 +68,8 @@ impl Vgg {
         let mut pools = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
             let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-            let y = block.norm.apply(relu(conv2d(x, block.kernel.clone(), Some(block.bias.clone()), options)), 1);
+            let y =
+                block.norm.apply(relu(conv2d(x, block.kernel.clone(), Some(block.bias.clone()), options)), 1);
             x = max_pool2d(y, MaxPoolOptions::new(block.pool.0).with_stride(block.pool.1));
             pools.push(x.clone().permute([0, 2, 3, 1]));
         }

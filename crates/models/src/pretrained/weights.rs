@@ -57,8 +57,10 @@ impl Loader<'_> {
     /// A batch-norm scope for inference: `(x - mean) · gamma/√(var + ε) + beta`.
     pub fn batch_norm(&self, scope: &str, channels: usize) -> Result<Affine> {
         let get = |v: &str| self.values(&format!("{scope}/{v}"), &[channels]);
-        let (gamma, beta, mean, var) = (get("gamma")?, get("beta")?, get("moving_mean")?, get("moving_variance")?);
-        let scale: Vec<f32> = (0..channels).map(|c| gamma[c] / (var[c] + BATCH_NORM_EPSILON).sqrt()).collect();
+        let (gamma, beta, mean, var) =
+            (get("gamma")?, get("beta")?, get("moving_mean")?, get("moving_variance")?);
+        let scale: Vec<f32> =
+            (0..channels).map(|c| gamma[c] / (var[c] + BATCH_NORM_EPSILON).sqrt()).collect();
         let t = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [channels]), self.device);
         Ok(Affine { mean: t(mean.to_vec()), scale: t(scale), shift: t(beta.to_vec()) })
     }
@@ -80,6 +82,7 @@ impl Affine {
         let n = self.scale.dims()[0];
         let mut shape = [1usize; D];
         shape[axis] = n;
-        (x - self.mean.clone().reshape(shape)) * self.scale.clone().reshape(shape) + self.shift.clone().reshape(shape)
+        (x - self.mean.clone().reshape(shape)) * self.scale.clone().reshape(shape)
+            + self.shift.clone().reshape(shape)
     }
 }

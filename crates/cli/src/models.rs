@@ -1,0 +1,86 @@
+//! The models `--model` can name: the built-in ones (embedded in the
+//! binary, nothing to download) or a model file on disk, of either kind:
+//! a classical model (JSON) or a pretrained tagger (safetensors).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use genreid_models::ModelFile;
+use genreid_models::pretrained::{Tagger, TaggerFile};
+
+/// The model `classify` uses when none is named.
+pub const DEFAULT_MODEL: &str = "musicnn-gtzan";
+
+/// Built-in models by name, with what each is.
+pub const BUILTIN_MODELS: [(&str, &str, &[u8]); 6] = [
+    (
+        "musicnn-gtzan",
+        "MSD musicnn tagger with a GTZAN genre head (default)",
+        include_bytes!("../../../models/musicnn-gtzan.genreid"),
+    ),
+    (
+        "msd-musicnn",
+        "musicnn tagger trained on the Million Song Dataset (50 tags)",
+        include_bytes!("../../../models/msd-musicnn.genreid"),
+    ),
+    (
+        "mtt-musicnn",
+        "musicnn tagger trained on MagnaTagATune (50 tags)",
+        include_bytes!("../../../models/mtt-musicnn.genreid"),
+    ),
+    (
+        "msd-vgg",
+        "VGG baseline tagger trained on the Million Song Dataset",
+        include_bytes!("../../../models/msd-vgg.genreid"),
+    ),
+    (
+        "mtt-vgg",
+        "VGG baseline tagger trained on MagnaTagATune",
+        include_bytes!("../../../models/mtt-vgg.genreid"),
+    ),
+    (
+        "gtzan57-logreg",
+        "logistic regression on the 57 GTZAN features",
+        include_bytes!("../../../models/gtzan57-logreg.genreid"),
+    ),
+];
+
+/// A model ready to classify audio.
+#[derive(Debug)]
+pub enum Model {
+    /// A classical model on a feature table's columns.
+    Classical(ModelFile),
+    /// A pretrained tagger, possibly with a genre head.
+    Tagger(Tagger),
+}
+
+fn from_bytes(bytes: &[u8]) -> Result<Model> {
+    if bytes.first() == Some(&b'{') {
+        Ok(Model::Classical(ModelFile::from_json(bytes)?))
+    } else {
+        Ok(Model::Tagger(Tagger::new(TaggerFile::from_bytes(bytes)?)?))
+    }
+}
+
+/// The built-in model of this name, parsed.
+pub fn builtin(name: &str) -> Option<Result<Model>> {
+    BUILTIN_MODELS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, _, bytes)| from_bytes(bytes).with_context(|| format!("built-in model {n} is damaged")))
+}
+
+/// The model `spec` names: a built-in name, else a model file.
+pub fn load_model(spec: Option<&str>) -> Result<Model> {
+    let spec = spec.unwrap_or(DEFAULT_MODEL);
+    if let Some(model) = builtin(spec) {
+        return model;
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        let names: Vec<&str> = BUILTIN_MODELS.iter().map(|(n, _, _)| *n).collect();
+        bail!("{spec}: no such model file, and not a built-in model ({})", names.join(", "));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{spec}: cannot read"))?;
+    from_bytes(&bytes).with_context(|| format!("{spec}: not a usable genreid model"))
+}
