@@ -139,17 +139,8 @@ fn write_head_report(dir: &std::path::Path, base: &str, evaluations: &[HeadEvalu
     }
     for (i, e) in evaluations.iter().enumerate() {
         let labels: Vec<String> = e.track.per_class.iter().map(|c| c.label.clone()).collect();
-        let _ = writeln!(
-            md,
-            "\n## {}\n\nConfusion matrix (rows: truth, columns: predicted):\n\n| | {} |\n|---|{}",
-            e.split,
-            labels.join(" | "),
-            "---:|".repeat(labels.len())
-        );
-        for (label, row) in labels.iter().zip(&e.track.confusion) {
-            let cells: Vec<String> = row.iter().map(usize::to_string).collect();
-            let _ = writeln!(md, "| {label} | {} |", cells.join(" | "));
-        }
+        let _ = writeln!(md, "\n## {}", e.split);
+        md.push_str(&genreid_train::report::confusion_markdown(&labels, &e.track.confusion));
         for ext in ["png", "svg"] {
             let path = dir.join(format!("confusion_cv{i}.{ext}"));
             genreid_plot::confusion_matrix(&labels, &e.track.confusion, &e.split, &path)

@@ -52,11 +52,9 @@ impl ModelFile {
 
     /// Writes the model atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
-        let json = serde_json::to_vec(self).map_err(|e| err(e.to_string()))?;
-        let tmp = path.with_extension("genreid.tmp");
-        std::fs::write(&tmp, json).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+        let json = serde_json::to_vec(self)
+            .map_err(|e| ModelError::File { path: path.to_path_buf(), reason: e.to_string() })?;
+        crate::write_atomic(path, &json)
     }
 
     /// Reads and checks a model file.

@@ -29,3 +29,13 @@ pub enum ModelError {
 
 /// Result alias for the `models` crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a
+/// rename, so a reader never sees half a model and a failure leaves the old
+/// file in place.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
+    let tmp = path.with_extension("genreid.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+}

@@ -53,16 +53,7 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
             );
         }
         let labels: Vec<&str> = e.test.per_class.iter().map(|c| c.label.as_str()).collect();
-        let _ = writeln!(
-            md,
-            "\nConfusion matrix (rows: truth, columns: predicted):\n\n| | {} |\n|---|{}",
-            labels.join(" | "),
-            "---:|".repeat(labels.len())
-        );
-        for (l, row) in labels.iter().zip(&e.test.confusion) {
-            let cells: Vec<String> = row.iter().map(usize::to_string).collect();
-            let _ = writeln!(md, "| {l} | {} |", cells.join(" | "));
-        }
+        md.push_str(&confusion_markdown(&labels, &e.test.confusion));
         for ext in ["png", "svg"] {
             let name = format!("confusion_{:?}.{ext}", e.model).to_lowercase();
             let path = dir.join(&name);
@@ -84,4 +75,19 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
     std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
     written.push(path.display().to_string());
     Ok(written)
+}
+
+/// A confusion matrix as a Markdown table (rows: truth, columns: predicted).
+pub fn confusion_markdown<S: AsRef<str>>(labels: &[S], confusion: &[Vec<usize>]) -> String {
+    let names: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
+    let mut md = format!(
+        "\nConfusion matrix (rows: truth, columns: predicted):\n\n| | {} |\n|---|{}\n",
+        names.join(" | "),
+        "---:|".repeat(names.len())
+    );
+    for (l, row) in names.iter().zip(confusion) {
+        let cells: Vec<String> = row.iter().map(usize::to_string).collect();
+        let _ = writeln!(md, "| {l} | {} |", cells.join(" | "));
+    }
+    md
 }

@@ -166,11 +166,7 @@ impl TaggerFile {
 
     /// Writes the file atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
-        let bytes = self.to_bytes()?;
-        let tmp = path.with_extension("genreid.tmp");
-        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+        crate::write_atomic(path, &self.to_bytes()?)
     }
 
     /// Reads and checks a tagger file.
