@@ -17,6 +17,7 @@ use genreid_audio::{LoadOptions, load, segments};
 use genreid_features::{fma518, gtzan57};
 use genreid_models::ModelFile;
 use genreid_models::pretrained::{Tagger, patch_hop_frames};
+use genreid_train::argmax;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -84,10 +85,6 @@ struct Verdict {
     tags: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     segments: Option<Vec<SegmentVerdict>>,
-}
-
-fn argmax(p: &[f64]) -> usize {
-    p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
 }
 
 fn prob_map(labels: &[String], p: &[f64]) -> serde_json::Map<String, serde_json::Value> {

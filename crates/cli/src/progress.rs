@@ -36,6 +36,11 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// Prints a line above the bar.
+    pub fn note(&self, message: &str) {
+        self.bar.suspend(|| eprintln!("{message}"));
+    }
+
     /// Number of failures so far.
     pub fn failures(&self) -> usize {
         self.failed.load(Ordering::Relaxed)

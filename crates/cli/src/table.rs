@@ -100,3 +100,125 @@ fn write_parquet(path: &Path, table: &Table) -> Result<()> {
     writer.close()?;
     Ok(())
 }
+
+/// Reads a feature table: CSV (genreid's or Kaggle's layout) or Parquet as
+/// `genreid features` writes it (`filename`, `length`, float features,
+/// `label`).
+pub fn read_feature_table(path: &Path) -> Result<genreid_data::FeatureTable> {
+    match TableFormat::of(path)? {
+        TableFormat::Csv => Ok(genreid_data::read_table(path)?),
+        TableFormat::Parquet => {
+            read_parquet(path).with_context(|| format!("{}: cannot read", path.display()))
+        }
+    }
+}
+
+fn read_parquet(path: &Path) -> Result<genreid_data::FeatureTable> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    let file = std::fs::File::open(path)?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+    let mut table = genreid_data::FeatureTable {
+        columns: Vec::new(),
+        names: Vec::new(),
+        labels: Vec::new(),
+        rows: Vec::new(),
+    };
+    for batch in reader {
+        let batch = batch?;
+        let schema = batch.schema();
+        let strings = |name: &str| -> Result<Vec<String>> {
+            let column = batch.column_by_name(name).with_context(|| format!("no `{name}` column"))?;
+            match column.data_type() {
+                DataType::Utf8 => {
+                    let c = column.as_string::<i32>();
+                    Ok((0..c.len()).map(|i| c.value(i).to_string()).collect())
+                }
+                DataType::LargeUtf8 => {
+                    let c = column.as_string::<i64>();
+                    Ok((0..c.len()).map(|i| c.value(i).to_string()).collect())
+                }
+                _ => (0..column.len()).map(|r| Ok(number(column, r, name)?.to_string())).collect(),
+            }
+        };
+        let labels = strings("label")?;
+        let names = if schema.column_with_name("filename").is_some() {
+            strings("filename")?
+        } else {
+            (table.rows.len() + 1..=table.rows.len() + labels.len()).map(|n| n.to_string()).collect()
+        };
+        let features: Vec<usize> = (0..schema.fields().len())
+            .filter(|&i| {
+                !["filename", "length", "label", "track_id"].contains(&schema.field(i).name().as_str())
+            })
+            .collect();
+        let columns: Vec<String> = features.iter().map(|&i| schema.field(i).name().clone()).collect();
+        if table.columns.is_empty() {
+            table.columns = columns;
+        } else if table.columns != columns {
+            bail!("record batches disagree on the feature columns");
+        }
+        let mut values = vec![Vec::with_capacity(features.len()); batch.num_rows()];
+        for (&i, name) in features.iter().zip(&table.columns) {
+            let column = batch.column(i);
+            for (r, row) in values.iter_mut().enumerate() {
+                if column.is_null(r) {
+                    bail!("row {}, column {name}: missing value", table.rows.len() + r + 1);
+                }
+                row.push(number(column, r, name)?);
+            }
+        }
+        table.rows.extend(values);
+        table.labels.extend(labels);
+        table.names.extend(names);
+    }
+    if table.rows.is_empty() || table.columns.is_empty() {
+        bail!("no rows or no feature columns");
+    }
+    Ok(table)
+}
+
+/// Entry `r` of a numeric Arrow column as f64.
+fn number(column: &ArrayRef, r: usize, name: &str) -> Result<f64> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
+    Ok(match column.data_type() {
+        DataType::Float64 => column.as_primitive::<Float64Type>().value(r),
+        DataType::Float32 => f64::from(column.as_primitive::<Float32Type>().value(r)),
+        DataType::Int64 => column.as_primitive::<Int64Type>().value(r) as f64,
+        DataType::Int32 => f64::from(column.as_primitive::<Int32Type>().value(r)),
+        DataType::UInt64 => column.as_primitive::<UInt64Type>().value(r) as f64,
+        DataType::UInt32 => f64::from(column.as_primitive::<UInt32Type>().value(r)),
+        other => bail!("column {name} has type {other}, not a number"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parquet_tables_read_back_as_written() {
+        let dir = std::env::temp_dir().join(format!("genreid-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let table = Table {
+            columns: vec!["a".into(), "b".into()],
+            filenames: vec!["x.wav".into(), "y.wav".into()],
+            lengths: vec![10, 20],
+            values: vec![vec![1.5, -2.0], vec![0.1, 1e300]],
+            labels: vec!["rock".into(), "jazz".into()],
+        };
+        for name in ["t.parquet", "t.csv"] {
+            let path = dir.join(name);
+            write_table(&path, TableFormat::of(&path).unwrap(), &table).unwrap();
+            let back = read_feature_table(&path).unwrap();
+            assert_eq!(back.columns, table.columns);
+            assert_eq!(back.rows, table.values);
+            assert_eq!(back.labels, table.labels);
+            assert_eq!(back.names, table.filenames);
+        }
+        std::fs::write(dir.join("bad.parquet"), b"not parquet").unwrap();
+        let e = format!("{:#}", read_feature_table(&dir.join("bad.parquet")).unwrap_err());
+        assert!(e.contains("bad.parquet"), "{e}");
+    }
+}

@@ -5,22 +5,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use genreid_data::{FeatureTable, SplitSpec, folds, read_table};
-use genreid_models::classical::Params;
+use genreid_data::{FeatureTable, SplitSpec, folds};
+use genreid_models::classical::{Params, ReduceSpec};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
-use genreid_train::report::write_report;
-use genreid_train::{evaluate, fit_model};
+use genreid_train::report::{write_comparison, write_report};
+use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
+
+use crate::table::read_feature_table;
 
 /// Arguments shared by the table-based commands.
 #[derive(Debug, clap::Args)]
 pub struct TableArgs {
-    /// Feature table (.csv) with a `label` column, e.g. from `genreid features`.
+    /// Feature table (.csv or .parquet) with a `label` column, e.g. from `genreid features`.
     #[arg(long)]
     features: PathBuf,
     /// Split: holdout:FRACTION[:SEED], kfold:K[:SEED] or lists:DIR (train/valid/test lists).
     #[arg(long, default_value = "holdout:0.2")]
     split: String,
+    /// Reduce the standardised features before the classifier: svd:N or rf-importance:N
+    /// (fitted on training rows only).
+    #[arg(long)]
+    reduce: Option<String>,
 }
 
 /// Arguments of `genreid train`.
@@ -28,12 +34,18 @@ pub struct TableArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     table: TableArgs,
-    /// Model family: knn or logreg.
+    /// Model family: svm, knn, logreg, random-forest or gbm.
     #[arg(long)]
     model: String,
-    /// Hyper-parameter NAME=VALUE (knn: k; logreg: c, max_iter); repeatable.
+    /// Hyper-parameter NAME=VALUE, repeatable (svm: c, kernel, gamma, seed; knn: k; logreg: c,
+    /// max_iter; random-forest: n_trees, max_depth, min_samples_split, max_features, seed; gbm:
+    /// n_rounds, learning_rate, max_depth, lambda, min_child_weight).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
+    /// Values to search by 5-fold cross-validation on the training rows, NAME=V1,V2,...;
+    /// repeatable (the grid is their product).
+    #[arg(long = "grid", value_name = "NAME=V1,V2")]
+    grid: Vec<String>,
     /// Where to write the trained model file.
     #[arg(long)]
     out: PathBuf,
@@ -70,11 +82,19 @@ pub struct CompareArgs {
     #[command(flatten)]
     table: TableArgs,
     /// Comma-separated model families.
-    #[arg(long, default_value = "knn,logreg")]
+    #[arg(long, default_value = "svm,knn,logreg,random-forest,gbm")]
     models: String,
     /// Report folder.
     #[arg(long)]
     report: PathBuf,
+    /// Use each family's default parameters instead of tuning them on a small grid by
+    /// inner 5-fold cross-validation.
+    #[arg(long)]
+    no_tune: bool,
+    /// Also evaluate every model at these reduced dimensions (comma-separated; with
+    /// --reduce's method, svd by default) and tabulate accuracy and time against them.
+    #[arg(long, value_name = "N1,N2,...")]
+    reduce_sweep: Option<String>,
 }
 
 pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
@@ -87,37 +107,41 @@ pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
         .collect()
 }
 
-fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec)> {
-    let table = read_table(&args.features)?;
+fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec, Option<ReduceSpec>)> {
+    let table = read_feature_table(&args.features)?;
     let spec = SplitSpec::parse(&args.split)?;
     if table.classes().len() < 2 {
         bail!("{}: need at least two labels to train a classifier", args.features.display());
     }
-    Ok((table, spec))
+    let reduce = args.reduce.as_deref().map(str::parse).transpose()?;
+    Ok((table, spec, reduce))
 }
 
 /// Trains a model, reports its held-out scores, and saves it fitted on the
 /// split's training rows (all rows for k-fold).
 pub fn train(args: TrainArgs) -> Result<ExitCode> {
-    let (table, spec) = load(&args.table)?;
+    let (table, spec, reduce) = load(&args.table)?;
     let kind: ClassifierKind = args.model.parse()?;
     let params = parse_params(&args.params)?;
+    let grid = Grid::parse(&args.grid).map_err(|e| anyhow!(e))?;
+    let recipe = Recipe { kind, params, grid, reduce };
     let preprocessing = Preprocessing {
         feature_set: args.set.clone(),
         sample_rate: args.sr,
         segment_seconds: args.segment_seconds,
         columns: table.columns.clone(),
     };
-    let evaluation = evaluate(&table, &spec, kind, &params, &preprocessing).map_err(|e| anyhow!(e))?;
+    let evaluation = evaluate(&table, &spec, &recipe, &preprocessing).map_err(|e| anyhow!(e))?;
     eprintln!(
-        "{:?} on {}: accuracy {:.3}, macro F1 {:.3} ({} test rows)",
+        "{} on {}: accuracy {:.3}, macro F1 {:.3} ({} test rows)",
         kind, evaluation.split, evaluation.test.accuracy, evaluation.test.macro_f1, evaluation.n_test
     );
     if let Some(dir) = &args.report {
         let files = write_report(
             dir,
-            &format!("{kind:?} on {}", args.table.features.display()),
+            &format!("{kind} on {}", args.table.features.display()),
             std::slice::from_ref(&evaluation),
+            Some(&table),
         )
         .map_err(|e| anyhow!(e))?;
         eprintln!("report: {}", files.join(", "));
@@ -126,13 +150,19 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         SplitSpec::KFold { .. } => (0..table.len()).collect(),
         _ => folds(&spec, &table.labels, &table.names)?.remove(0).train,
     };
+    let tuned = tune(&table, &rows, &recipe).map_err(|e| anyhow!(e))?;
+    if let Some(score) = tuned.cv_score {
+        eprintln!("grid search: best {:?} (mean 5-fold accuracy {score:.3})", tuned.params);
+    }
     let provenance = serde_json::json!({
         "trained_on": args.table.features.display().to_string(),
         "training_rows": rows.len(),
-        "params": params,
+        "params": tuned.params,
+        "reduce": reduce.map(|r| r.to_string()),
         "evaluation": { "split": evaluation.split, "accuracy": evaluation.test.accuracy, "macro_f1": evaluation.test.macro_f1 },
     });
-    let model = fit_model(&table, &rows, kind, &params, preprocessing, provenance).map_err(|e| anyhow!(e))?;
+    let model = fit_model(&table, &rows, &recipe, &tuned.params, preprocessing, provenance)
+        .map_err(|e| anyhow!(e))?;
     model.save(&args.out)?;
     eprintln!("wrote {}", args.out.display());
     Ok(ExitCode::SUCCESS)
@@ -140,7 +170,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
 
 /// Scores an existing model on the test rows of a split (every row for k-fold).
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let (table, spec) = load(&args.table)?;
+    let (table, spec, _) = load(&args.table)?;
     let model = ModelFile::load(&args.model)?;
     if model.preprocessing.columns != table.columns {
         bail!(
@@ -170,62 +200,86 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     let evaluation = genreid_train::Evaluation {
         model: model.classifier.kind(),
         split: spec.to_string(),
+        reduce: model.provenance.get("reduce").and_then(|r| r.as_str()).map(String::from),
         train: None,
         test: metrics,
+        cv_best: None,
+        params: Vec::new(),
+        importances: None,
         fit_seconds: 0.0,
         n_test: rows.len(),
+        test_truth: truth,
+        test_probabilities: probs,
     };
     write_report(
         &args.report,
         &format!("{} on {}", args.model.display(), args.table.features.display()),
         &[evaluation],
+        Some(&table),
     )
     .map_err(|e| anyhow!(e))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Evaluates several model families on one split and writes the comparison.
+/// Evaluates several model families on one split and writes the comparison
+/// (and, with `--reduce-sweep`, the accuracy-and-time-versus-dimension table).
 pub fn compare(args: CompareArgs) -> Result<ExitCode> {
-    let (table, spec) = load(&args.table)?;
+    let (table, spec, reduce) = load(&args.table)?;
     let preprocessing = Preprocessing {
         feature_set: String::new(),
         sample_rate: 0,
         segment_seconds: 0.0,
         columns: table.columns.clone(),
     };
+    let kinds: Vec<ClassifierKind> = args
+        .models
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let recipe = |kind: ClassifierKind, reduce: Option<ReduceSpec>| Recipe {
+        kind,
+        params: Params::new(),
+        grid: if args.no_tune { Grid::default() } else { Grid::default_for(kind) },
+        reduce,
+    };
+    let progress = crate::progress::Progress::new(kinds.len(), "models");
     let mut evaluations = Vec::new();
-    for name in args.models.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let kind: ClassifierKind = name.parse()?;
-        let e = evaluate(&table, &spec, kind, &Params::new(), &preprocessing).map_err(|e| anyhow!(e))?;
-        eprintln!("{name}: accuracy {:.3}, macro F1 {:.3}", e.test.accuracy, e.test.macro_f1);
+    for &kind in &kinds {
+        let e = evaluate(&table, &spec, &recipe(kind, reduce), &preprocessing).map_err(|e| anyhow!(e))?;
+        progress.note(&format!(
+            "{kind}: accuracy {:.3}, macro F1 {:.3}, fit {:.2} s",
+            e.test.accuracy, e.test.macro_f1, e.fit_seconds
+        ));
+        progress.ok();
         evaluations.push(e);
     }
-    write_report(
-        &args.report,
-        &format!("Model comparison on {}", args.table.features.display()),
-        &evaluations,
-    )
-    .map_err(|e| anyhow!(e))?;
-    let mut rows: Vec<serde_json::Value> = evaluations
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "model": e.model,
-                "accuracy": e.test.accuracy,
-                "macro_f1": e.test.macro_f1,
-                "cv_best": serde_json::Value::Null,
-                "train_auc": e.train.as_ref().and_then(|t| t.roc_auc_ovr),
-                "test_auc": e.test.roc_auc_ovr,
-                "fit_seconds": e.fit_seconds,
-                "split": e.split,
-            })
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b["accuracy"].as_f64().unwrap_or(0.0).total_cmp(&a["accuracy"].as_f64().unwrap_or(0.0))
-    });
-    let path = args.report.join("comparison.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
-        .with_context(|| format!("{}", path.display()))?;
+    progress.finish();
+    let title = format!("Model comparison on {}", args.table.features.display());
+    write_report(&args.report, &title, &evaluations, Some(&table)).map_err(|e| anyhow!(e))?;
+    let mut sweep = Vec::new();
+    if let Some(dims) = &args.reduce_sweep {
+        let dims: Vec<usize> = dims
+            .split(',')
+            .map(|d| d.trim().parse().with_context(|| format!("--reduce-sweep: {d:?} is not a dimension")))
+            .collect::<Result<_>>()?;
+        let progress = crate::progress::Progress::new(dims.len() * kinds.len(), "sweep");
+        for &n in &dims {
+            let spec_n = match reduce {
+                Some(ReduceSpec::RfImportance { .. }) => ReduceSpec::RfImportance { n },
+                _ => ReduceSpec::Svd { n },
+            };
+            for &kind in &kinds {
+                let e = evaluate(&table, &spec, &recipe(kind, Some(spec_n)), &preprocessing)
+                    .map_err(|e| anyhow!(e))?;
+                progress.ok();
+                sweep.push((n.min(table.columns.len()), e));
+            }
+        }
+        progress.finish();
+    }
+    let files = write_comparison(&args.report, &evaluations, &sweep).map_err(|e| anyhow!(e))?;
+    eprintln!("report: {}", files.join(", "));
     Ok(ExitCode::SUCCESS)
 }

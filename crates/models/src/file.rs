@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classical::{Classifier, StandardScaler};
+use crate::classical::{Classifier, Reducer, StandardScaler};
 use crate::{ModelError, Result};
 
 /// The `format` field every genreid model file carries.
@@ -38,6 +38,9 @@ pub struct ModelFile {
     pub preprocessing: Preprocessing,
     /// Standardisation fitted on the training rows.
     pub scaler: StandardScaler,
+    /// Reduction between scaler and classifier, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reducer: Option<Reducer>,
     /// The classifier.
     pub classifier: Classifier,
     /// How it was trained and evaluated (free-form, for people).
@@ -47,7 +50,11 @@ pub struct ModelFile {
 impl ModelFile {
     /// Class probabilities for one raw (unstandardised) feature row.
     pub fn predict_proba(&self, row: &[f64]) -> Vec<f64> {
-        self.classifier.predict_proba(&self.scaler.transform(row))
+        let row = self.scaler.transform(row);
+        match &self.reducer {
+            Some(r) => self.classifier.predict_proba(&r.transform(&row)),
+            None => self.classifier.predict_proba(&row),
+        }
     }
 
     /// Writes the model atomically (temporary file, then rename).
@@ -78,6 +85,13 @@ impl ModelFile {
         if model.scaler.mean.len() != model.preprocessing.columns.len() {
             return Err(bad("scaler and feature columns disagree".into()));
         }
+        let width = model.reducer.as_ref().map_or(model.scaler.mean.len(), Reducer::output_width);
+        if model.classifier.n_features() != width {
+            return Err(bad(format!(
+                "the classifier takes {} features but is given {width}",
+                model.classifier.n_features()
+            )));
+        }
         Ok(model)
     }
 }
@@ -103,6 +117,7 @@ mod tests {
                 columns: vec!["f1".into(), "f2".into()],
             },
             scaler,
+            reducer: None,
             classifier: Classifier::fit(ClassifierKind::Logreg, &xs, &y, 2, &Params::new()).unwrap(),
             provenance: serde_json::Value::Null,
         }

@@ -2,9 +2,11 @@
 //! the output file's extension). Text uses the embedded DejaVu Sans font, so
 //! plots look the same on every machine and nothing is loaded at run time.
 
+mod charts;
 mod confusion;
 mod heatmap;
 
+pub use charts::{Series, box_plot, line_chart, roc_curves, scatter};
 pub use confusion::confusion_matrix;
 pub use heatmap::{Heatmap, heatmap};
 

@@ -10,9 +10,8 @@
 use std::path::PathBuf;
 
 use genreid_data::{SplitSpec, read_table};
-use genreid_models::classical::Params;
 use genreid_models::{ClassifierKind, Preprocessing};
-use genreid_train::{evaluate, fit_model};
+use genreid_train::{Recipe, evaluate, fit_model};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -26,12 +25,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         segment_seconds: 30.0,
         columns: table.columns.clone(),
     };
-    let params = Params::new();
-    let kind = ClassifierKind::Logreg;
+    let recipe = Recipe::plain(ClassifierKind::Logreg);
     let lists = SplitSpec::Lists(shared.join("data/gtzan/splits"));
     let kfold = SplitSpec::KFold { k: 10, seed: 0 };
-    let on_lists = evaluate(&table, &lists, kind, &params, &preprocessing)?;
-    let on_kfold = evaluate(&table, &kfold, kind, &params, &preprocessing)?;
+    let on_lists = evaluate(&table, &lists, &recipe, &preprocessing)?;
+    let on_kfold = evaluate(&table, &kfold, &recipe, &preprocessing)?;
     for e in [&on_lists, &on_kfold] {
         eprintln!(
             "{}: accuracy {:.3}, macro F1 {:.3} ({} test rows)",
@@ -50,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     });
     let all: Vec<usize> = (0..table.len()).collect();
-    let model = fit_model(&table, &all, kind, &params, preprocessing, provenance)?;
+    let model = fit_model(&table, &all, &recipe, &recipe.params, preprocessing, provenance)?;
     model.save(&out)?;
     eprintln!("wrote {}", out.display());
     Ok(())

@@ -12,7 +12,7 @@ use genreid_models::{Classifier, ClassifierKind, StandardScaler};
 use serde::Serialize;
 
 use crate::classical::Result;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, argmax};
 
 /// One labelled clip's per-patch head inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +127,6 @@ pub struct HeadEvaluation {
     pub vote_accuracy: f64,
     /// Accuracy of single patches.
     pub patch_accuracy: f64,
-}
-
-fn argmax(p: &[f64]) -> usize {
-    p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })
 }
 
 /// Fits a head on `clips` (all patches of each).

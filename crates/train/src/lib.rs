@@ -5,7 +5,8 @@
 pub mod classical;
 pub mod genre_head;
 pub mod metrics;
+pub mod projection;
 pub mod report;
 
-pub use classical::{Evaluation, evaluate, fit_model};
-pub use metrics::Metrics;
+pub use classical::{Evaluation, Grid, Recipe, Tuned, evaluate, fit_model, tune};
+pub use metrics::{Metrics, argmax};

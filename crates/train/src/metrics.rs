@@ -45,6 +45,12 @@ pub struct Metrics {
     pub confusion_normalized: Vec<Vec<f64>>,
 }
 
+/// Index of the largest value, the first on ties (the predicted class of
+/// a probability row, as `numpy.argmax`).
+pub fn argmax(p: &[f64]) -> usize {
+    p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
+}
+
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -81,10 +87,7 @@ impl Metrics {
     /// `labels` names the classes (probability columns).
     pub fn compute(labels: &[String], truth: &[usize], probabilities: &[Vec<f64>]) -> Self {
         let k = labels.len();
-        let predicted: Vec<usize> = probabilities
-            .iter()
-            .map(|p| p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best }))
-            .collect();
+        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
         let mut confusion = vec![vec![0usize; k]; k];
         for (&t, &p) in truth.iter().zip(&predicted) {
             confusion[t][p] += 1;

@@ -1,14 +1,30 @@
-//! Evaluation reports: `metrics.json`, `report.md` and a confusion-matrix
-//! heat map (PNG and SVG) in a folder.
+//! Evaluation reports in a folder: `metrics.json`, `report.md`, and plots
+//! as PNG and SVG (confusion matrices, ROC curves, PCA/LDA/t-SNE views of
+//! the features, a box plot by class, accuracy against dimension).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::classical::Evaluation;
+use genreid_data::FeatureTable;
+use genreid_models::ClassifierKind;
+use genreid_models::classical::Params;
+use genreid_plot::Series;
 
-/// Writes the report of `evaluations` (one per model) into `dir`, with the
-/// first model's confusion matrix drawn. Returns the files written.
-pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Result<Vec<String>, String> {
+use crate::classical::Evaluation;
+use crate::metrics::roc_auc;
+use crate::projection::{lda, pca, standardise, tsne};
+
+/// Writes the report of `evaluations` (one per model) into `dir`:
+/// `metrics.json`, `report.md`, and per model the confusion matrix and
+/// one-vs-rest ROC curves as PNG and SVG. With the feature `table`, also
+/// PCA, LDA and t-SNE scatter plots and a box plot by class (of `tempo`
+/// where the table has it). Returns the files written.
+pub fn write_report(
+    dir: &Path,
+    title: &str,
+    evaluations: &[Evaluation],
+    table: Option<&FeatureTable>,
+) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     let json = serde_json::to_string_pretty(evaluations).map_err(|e| e.to_string())?;
@@ -18,33 +34,40 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
 
     let mut md = format!("# {title}\n\n");
     if let Some(first) = evaluations.first() {
-        let _ = writeln!(md, "Split: {} ({} test predictions).\n", first.split, first.n_test);
+        let _ = writeln!(md, "Split: {} ({} test predictions).", first.split, first.n_test);
+        let _ = writeln!(
+            md,
+            "Standardisation{} fitted on training rows only; hyper-parameters tuned by 5-fold \
+             cross-validation inside the training rows where a grid was given (`cv best`).\n",
+            first.reduce.as_ref().map_or(String::new(), |r| format!(" and reduction ({r})"))
+        );
     }
-    md.push_str("| model | accuracy | macro F1 | macro precision | macro recall | test ROC-AUC | train ROC-AUC | fit s |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    let auc = |a: Option<f64>| a.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    md.push_str("| model | accuracy | cv best | macro F1 | macro precision | macro recall | test ROC-AUC | train ROC-AUC | fit s |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let opt = |a: Option<f64>| a.map_or("n/a".to_string(), |v| format!("{v:.3}"));
     let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
     sorted.sort_by(|a, b| b.test.accuracy.total_cmp(&a.test.accuracy));
     for e in &sorted {
         let _ = writeln!(
             md,
-            "| {:?} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {:.3} |",
+            "| {} | {:.3} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {:.3} |",
             e.model,
             e.test.accuracy,
+            opt(e.cv_best),
             e.test.macro_f1,
             e.test.macro_precision,
             e.test.macro_recall,
-            auc(e.test.roc_auc_ovr),
-            auc(e.train.as_ref().and_then(|t| t.roc_auc_ovr)),
+            opt(e.test.roc_auc_ovr),
+            opt(e.train.as_ref().and_then(|t| t.roc_auc_ovr)),
             e.fit_seconds
         );
     }
     for e in &sorted {
-        let _ = writeln!(
-            md,
-            "\n## {:?}: per class\n\n| class | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|",
-            e.model
-        );
+        let _ = writeln!(md, "\n## {}\n", e.model);
+        if !e.params.is_empty() {
+            let _ = writeln!(md, "Parameters by fold: {}\n", summarise_params(&e.params));
+        }
+        md.push_str("| class | precision | recall | F1 | support |\n|---|---:|---:|---:|---:|\n");
         for c in &e.test.per_class {
             let _ = writeln!(
                 md,
@@ -52,29 +75,285 @@ pub fn write_report(dir: &Path, title: &str, evaluations: &[Evaluation]) -> Resu
                 c.label, c.precision, c.recall, c.f1, c.support
             );
         }
-        let labels: Vec<&str> = e.test.per_class.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<String> = e.test.per_class.iter().map(|c| c.label.clone()).collect();
         md.push_str(&confusion_markdown(&labels, &e.test.confusion));
+        md.push_str(&normalised_markdown(&labels, &e.test.confusion_normalized));
+        if let Some(imp) = &e.importances {
+            md.push_str("\nLargest random-forest importances (mean decrease in impurity):\n\n| column | importance |\n|---|---:|\n");
+            for (name, v) in imp.iter().take(20) {
+                let _ = writeln!(md, "| {name} | {v:.4} |");
+            }
+        }
+        let stem = e.model.to_string();
+        let curves = roc_series(&labels, &e.test_truth, &e.test_probabilities);
         for ext in ["png", "svg"] {
-            let name = format!("confusion_{:?}.{ext}", e.model).to_lowercase();
-            let path = dir.join(&name);
-            let owned: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+            let path = dir.join(format!("confusion_{stem}.{ext}"));
             genreid_plot::confusion_matrix(
-                &owned,
+                &labels,
                 &e.test.confusion,
-                &format!("{:?}: confusion matrix ({})", e.model, e.split),
+                &format!("{stem}: confusion matrix ({})", e.split),
                 &path,
             )
             .map_err(|err| err.to_string())?;
             written.push(path.display().to_string());
-            if ext == "png" {
-                let _ = writeln!(md, "\n![confusion matrix]({name})");
+            if !curves.is_empty() {
+                let path = dir.join(format!("roc_{stem}.{ext}"));
+                genreid_plot::roc_curves(&curves, &format!("{stem}: one-vs-rest ROC curves"), &path)
+                    .map_err(|err| err.to_string())?;
+                written.push(path.display().to_string());
             }
         }
+        let _ = writeln!(md, "\n![confusion matrix](confusion_{stem}.png)");
+        if !curves.is_empty() {
+            let _ = writeln!(md, "![ROC curves](roc_{stem}.png)");
+        }
+    }
+    if let Some(table) = table {
+        md.push_str(&feature_views(dir, table, &mut written)?);
     }
     let path = dir.join("report.md");
     std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
     written.push(path.display().to_string());
     Ok(written)
+}
+
+/// The parameters of each fold, collapsed when they agree.
+fn summarise_params(params: &[Params]) -> String {
+    let show = |p: &Params| {
+        if p.is_empty() {
+            "defaults".to_string()
+        } else {
+            p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+        }
+    };
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for p in params {
+        let s = show(p);
+        match distinct.iter_mut().find(|(d, _)| *d == s) {
+            Some((_, n)) => *n += 1,
+            None => distinct.push((s, 1)),
+        }
+    }
+    distinct.iter().map(|(s, n)| format!("`{s}` ({n} of {})", params.len())).collect::<Vec<_>>().join(", ")
+}
+
+/// One-vs-rest ROC curve of each class present among the predictions, with
+/// its AUC in the legend.
+pub fn roc_series(labels: &[String], truth: &[usize], probabilities: &[Vec<f64>]) -> Vec<Series> {
+    labels
+        .iter()
+        .enumerate()
+        .filter_map(|(c, label)| {
+            let positive: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+            let scores: Vec<f64> = probabilities.iter().map(|p| p[c]).collect();
+            let auc = roc_auc(&scores, &positive)?;
+            Some(Series { name: format!("{label} (AUC {auc:.2})"), points: roc_points(&scores, &positive) })
+        })
+        .collect()
+}
+
+/// `(false-positive rate, true-positive rate)` at every distinct threshold,
+/// from (0, 0) to (1, 1) (scikit-learn's `roc_curve` without dropping
+/// collinear points).
+pub fn roc_points(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let p = positive.iter().filter(|x| **x).count().max(1) as f64;
+    let n = positive.iter().filter(|x| !**x).count().max(1) as f64;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut points = vec![(0.0, 0.0)];
+    for (k, &i) in order.iter().enumerate() {
+        if positive[i] {
+            tp += 1.0
+        } else {
+            fp += 1.0
+        }
+        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        if last_of_tie {
+            points.push((fp / n, tp / p));
+        }
+    }
+    points
+}
+
+/// Scatter plots of PCA, LDA and t-SNE views and a box plot, as Markdown.
+fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) -> Result<String, String> {
+    let classes = table.classes();
+    let y: Vec<usize> =
+        table.labels.iter().map(|l| classes.iter().position(|c| c == l).unwrap_or(0)).collect();
+    let x = standardise(&table.rows);
+    let group = |points: Vec<(f64, f64)>| -> Vec<Series> {
+        classes
+            .iter()
+            .enumerate()
+            .map(|(c, name)| Series {
+                name: name.clone(),
+                points: points.iter().zip(&y).filter(|(_, l)| **l == c).map(|(p, _)| *p).collect(),
+            })
+            .collect()
+    };
+    let pair = |v: Vec<Vec<f64>>| -> Vec<(f64, f64)> {
+        v.into_iter().map(|r| (r.first().copied().unwrap_or(0.0), r.get(1).copied().unwrap_or(0.0))).collect()
+    };
+    let views = [
+        ("pca", "PCA of the standardised features", ("PC 1", "PC 2"), pair(pca(&x, 2))),
+        ("lda", "LDA of the standardised features", ("LD 1", "LD 2"), pair(lda(&x, &y, classes.len(), 2))),
+        (
+            "tsne",
+            "t-SNE of the standardised features (perplexity 30)",
+            ("t-SNE 1", "t-SNE 2"),
+            tsne(&x, 30.0, 0).into_iter().map(|p| (p[0], p[1])).collect(),
+        ),
+    ];
+    let mut md =
+        String::from("\n## The features, by class\n\nWhole table, all rows (not a held-out view).\n\n");
+    for (stem, title, axes, points) in views {
+        let groups = group(points);
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            genreid_plot::scatter(&groups, title, axes, &path).map_err(|e| e.to_string())?;
+            written.push(path.display().to_string());
+        }
+        let _ = writeln!(md, "![{title}]({stem}.png)");
+    }
+    let column = table.columns.iter().position(|c| c == "tempo").unwrap_or(0);
+    let name = &table.columns[column];
+    let groups: Vec<(String, Vec<f64>)> = classes
+        .iter()
+        .enumerate()
+        .map(|(c, label)| {
+            (
+                label.clone(),
+                table.rows.iter().zip(&y).filter(|(_, l)| **l == c).map(|(r, _)| r[column]).collect(),
+            )
+        })
+        .collect();
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("box_{name}.{ext}"));
+        genreid_plot::box_plot(&groups, &format!("{name} by class"), name, &path)
+            .map_err(|e| e.to_string())?;
+        written.push(path.display().to_string());
+    }
+    let _ = writeln!(md, "![{name} by class](box_{name}.png)");
+    Ok(md)
+}
+
+/// Writes `comparison.json` (one object per model, by accuracy) and, for a
+/// dimension sweep, `sweep.json`, a Markdown table appended to `report.md`
+/// and `sweep.png`/`.svg`. Returns the files written.
+pub fn write_comparison(
+    dir: &Path,
+    evaluations: &[Evaluation],
+    sweep: &[(usize, Evaluation)],
+) -> Result<Vec<String>, String> {
+    let row = |e: &Evaluation| {
+        serde_json::json!({
+            "model": e.model,
+            "accuracy": e.test.accuracy,
+            "macro_f1": e.test.macro_f1,
+            "cv_best": e.cv_best,
+            "train_auc": e.train.as_ref().and_then(|t| t.roc_auc_ovr),
+            "test_auc": e.test.roc_auc_ovr,
+            "fit_seconds": e.fit_seconds,
+            "split": e.split,
+            "reduce": e.reduce,
+        })
+    };
+    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
+    sorted.sort_by(|a, b| b.test.accuracy.total_cmp(&a.test.accuracy));
+    let rows: Vec<serde_json::Value> = sorted.iter().map(|e| row(e)).collect();
+    let mut written = Vec::new();
+    let write = |name: &str, text: String, written: &mut Vec<String>| -> Result<(), String> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path.display().to_string());
+        Ok(())
+    };
+    write("comparison.json", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?, &mut written)?;
+    if sweep.is_empty() {
+        return Ok(written);
+    }
+    let sweep_rows: Vec<serde_json::Value> = sweep
+        .iter()
+        .map(|(n, e)| {
+            let mut r = row(e);
+            r["dimensions"] = serde_json::json!(n);
+            r
+        })
+        .collect();
+    write("sweep.json", serde_json::to_string_pretty(&sweep_rows).map_err(|e| e.to_string())?, &mut written)?;
+    let mut models: Vec<ClassifierKind> = Vec::new();
+    let mut dims: Vec<usize> = Vec::new();
+    for (n, e) in sweep {
+        if !models.contains(&e.model) {
+            models.push(e.model);
+        }
+        if !dims.contains(n) {
+            dims.push(*n);
+        }
+    }
+    let method = sweep[0].1.reduce.as_deref().and_then(|r| r.split(':').next()).unwrap_or("svd");
+    let mut md = format!("\n## Accuracy and fit time against dimension ({method})\n\n| dimensions |");
+    for m in &models {
+        let _ = write!(md, " {m} accuracy | {m} fit s |");
+    }
+    md.push_str("\n|---:|");
+    md.push_str(&"---:|---:|".repeat(models.len()));
+    md.push('\n');
+    for n in &dims {
+        let _ = write!(md, "| {n} |");
+        for m in &models {
+            match sweep.iter().find(|(d, e)| d == n && e.model == *m) {
+                Some((_, e)) => {
+                    let _ = write!(md, " {:.3} | {:.2} |", e.test.accuracy, e.fit_seconds);
+                }
+                None => md.push_str(" | |"),
+            }
+        }
+        md.push('\n');
+    }
+    let series: Vec<Series> = models
+        .iter()
+        .map(|m| Series {
+            name: m.to_string(),
+            points: sweep
+                .iter()
+                .filter(|(_, e)| e.model == *m)
+                .map(|(n, e)| (*n as f64, e.test.accuracy))
+                .collect(),
+        })
+        .collect();
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("sweep.{ext}"));
+        genreid_plot::line_chart(
+            &series,
+            &format!("Accuracy against dimension ({method})"),
+            ("dimensions", "accuracy"),
+            &path,
+        )
+        .map_err(|e| e.to_string())?;
+        written.push(path.display().to_string());
+    }
+    md.push_str("\n![accuracy against dimension](sweep.png)\n");
+    let report = dir.join("report.md");
+    let mut text = std::fs::read_to_string(&report).unwrap_or_default();
+    text.push_str(&md);
+    write("report.md", text, &mut Vec::new())?;
+    Ok(written)
+}
+
+/// A row-normalised confusion matrix as a Markdown table.
+fn normalised_markdown(labels: &[String], normalised: &[Vec<f64>]) -> String {
+    let mut md = format!(
+        "\nNormalised by true class:\n\n| | {} |\n|---|{}\n",
+        labels.join(" | "),
+        "---:|".repeat(labels.len())
+    );
+    for (l, row) in labels.iter().zip(normalised) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.2}")).collect();
+        let _ = writeln!(md, "| {l} | {} |", cells.join(" | "));
+    }
+    md
 }
 
 /// A confusion matrix as a Markdown table (rows: truth, columns: predicted).

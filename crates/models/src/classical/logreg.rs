@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::softmax;
 use crate::{ModelError, Result};
 
 /// A fitted model: one weight row and intercept per class.
@@ -13,16 +14,6 @@ pub struct LogisticRegression {
     pub weights: Vec<Vec<f64>>,
     /// Per-class intercepts.
     pub intercepts: Vec<f64>,
-}
-
-fn softmax(z: &mut [f64]) {
-    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut s = 0.0;
-    for v in z.iter_mut() {
-        *v = (*v - m).exp();
-        s += *v;
-    }
-    z.iter_mut().for_each(|v| *v /= s);
 }
 
 /// Loss `sum_i -log p(y_i | x_i) + |W|^2 / (2C)` and its gradient, for the
@@ -55,8 +46,9 @@ fn loss_grad(theta: &[f64], x: &[Vec<f64>], y: &[usize], k: usize, c: f64, grad:
 }
 
 impl LogisticRegression {
-    /// Fits by L-BFGS (memory 10) until the gradient's max norm is below 1e-4
-    /// or `max_iter` iterations.
+    /// Fits by L-BFGS (memory 10) until the largest gradient entry of the
+    /// per-row mean loss is below 1e-4 (scikit-learn's `tol` on its
+    /// sample-normalised objective) or `max_iter` iterations.
     pub fn fit(x: &[Vec<f64>], y: &[usize], n_classes: usize, c: f64, max_iter: usize) -> Result<Self> {
         if c.is_nan() || c <= 0.0 {
             return Err(ModelError::InvalidInput("C must be positive".into()));
@@ -74,7 +66,7 @@ impl LogisticRegression {
         let (mut s_hist, mut y_hist): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
         let mut new_grad = vec![0.0; n];
         for _ in 0..max_iter {
-            if grad.iter().fold(0.0f64, |m, g| m.max(g.abs())) < 1e-4 {
+            if grad.iter().fold(0.0f64, |m, g| m.max(g.abs())) < 1e-4 * x.len() as f64 {
                 break;
             }
             // Two-loop recursion for the search direction.
@@ -185,6 +177,7 @@ mod tests {
         theta.extend(&m.intercepts);
         let mut g = vec![0.0; theta.len()];
         loss_grad(&theta, &x, &y, 2, 1.0, &mut g);
-        assert!(g.iter().all(|v| v.abs() < 1e-3), "optimum reached: {g:?}");
+        // Stationary to scikit-learn's tolerance: 1e-4 on the mean loss's gradient.
+        assert!(g.iter().all(|v| v.abs() / x.len() as f64 <= 1e-4), "optimum reached: {g:?}");
     }
 }

@@ -1,12 +1,22 @@
 //! Classical classifiers on standardised feature vectors.
 
+mod boosting;
+mod forest;
 mod knn;
 mod logreg;
+mod reduce;
 mod scaler;
+mod svm;
+mod tree;
 
+pub use boosting::{BoostingParams, GradientBoosting};
+pub use forest::{ForestParams, RandomForest};
 pub use knn::Knn;
 pub use logreg::LogisticRegression;
+pub use reduce::{ReduceSpec, Reducer};
 pub use scaler::StandardScaler;
+pub use svm::{Kernel, PairMachine, Svm, SvmParams};
+pub use tree::{Node, Tree};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,18 +30,69 @@ pub enum ClassifierKind {
     Knn,
     /// Multinomial logistic regression with L2 penalty.
     Logreg,
+    /// One-vs-one support-vector machine (RBF or linear kernel).
+    Svm,
+    /// Random forest of Gini trees.
+    RandomForest,
+    /// Gradient-boosted trees (softmax loss).
+    Gbm,
+}
+
+impl ClassifierKind {
+    /// Every family, in the order `compare` lists them.
+    pub const ALL: [Self; 5] = [Self::Svm, Self::Knn, Self::Logreg, Self::RandomForest, Self::Gbm];
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Knn => "knn",
+            Self::Logreg => "logreg",
+            Self::Svm => "svm",
+            Self::RandomForest => "random-forest",
+            Self::Gbm => "gbm",
+        }
+    }
+
+    /// Hyper-parameters the family takes, with their defaults.
+    pub fn parameters(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Knn => &[("k", "5")],
+            Self::Logreg => &[("c", "1.0"), ("max_iter", "500")],
+            Self::Svm => &[("c", "1.0"), ("kernel", "rbf"), ("gamma", "scale"), ("seed", "0")],
+            Self::RandomForest => &[
+                ("n_trees", "100"),
+                ("max_depth", "none"),
+                ("min_samples_split", "2"),
+                ("max_features", "sqrt"),
+                ("seed", "0"),
+            ],
+            Self::Gbm => &[
+                ("n_rounds", "100"),
+                ("learning_rate", "0.3"),
+                ("max_depth", "6"),
+                ("lambda", "1.0"),
+                ("min_child_weight", "1.0"),
+            ],
+        }
+    }
+}
+
+impl std::fmt::Display for ClassifierKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl std::str::FromStr for ClassifierKind {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "knn" => Ok(Self::Knn),
-            "logreg" => Ok(Self::Logreg),
-            other => Err(ModelError::InvalidInput(format!(
-                "unknown classical model {other:?}; available: knn, logreg"
-            ))),
-        }
+        Self::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
+            ModelError::InvalidInput(format!(
+                "unknown classical model {s:?}; available: {}",
+                names.join(", ")
+            ))
+        })
     }
 }
 
@@ -43,6 +104,23 @@ pub enum Classifier {
     Knn(Knn),
     /// Multinomial logistic regression.
     Logreg(LogisticRegression),
+    /// One-vs-one SVM.
+    Svm(Svm),
+    /// Random forest.
+    RandomForest(RandomForest),
+    /// Gradient-boosted trees.
+    Gbm(GradientBoosting),
+}
+
+/// Turns scores into probabilities in place (max-shifted for stability).
+pub(crate) fn softmax(z: &mut [f64]) {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - m).exp();
+        s += *v;
+    }
+    z.iter_mut().for_each(|v| *v /= s);
 }
 
 /// Hyper-parameters by name (`k=5`, `c=1.0`), as given on the command line.
@@ -55,6 +133,23 @@ fn param<T: std::str::FromStr>(params: &Params, name: &str, default: T) -> Resul
             v.parse().map_err(|_| ModelError::InvalidInput(format!("parameter {name}={v} is not valid")))
         }
     }
+}
+
+/// A parameter that may be `none` (or absent: `None`).
+fn optional_param(params: &Params, name: &str) -> Result<Option<usize>> {
+    match params.get(name).map(String::as_str) {
+        None | Some("none") | Some("sqrt") => Ok(None),
+        Some(_) => param(params, name, 0).map(Some),
+    }
+}
+
+/// scikit-learn's `gamma="scale"`: `1 / (d * var(x))` over all entries.
+fn scale_gamma(x: &[Vec<f64>]) -> f64 {
+    let n = x.iter().map(Vec::len).sum::<usize>().max(1) as f64;
+    let mean = x.iter().flatten().sum::<f64>() / n;
+    let var = x.iter().flatten().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let d = x.first().map_or(1, Vec::len) as f64;
+    if var > 0.0 { 1.0 / (d * var) } else { 1.0 }
 }
 
 impl Classifier {
@@ -71,7 +166,61 @@ impl Classifier {
                 "need one class index below n_classes per training row".into(),
             ));
         }
+        if let Some(unknown) = params.keys().find(|k| !kind.parameters().iter().any(|(p, _)| p == k)) {
+            let known: Vec<&str> = kind.parameters().iter().map(|(p, _)| *p).collect();
+            return Err(ModelError::InvalidInput(format!(
+                "{kind} takes no parameter {unknown:?}; it takes {}",
+                known.join(", ")
+            )));
+        }
         Ok(match kind {
+            ClassifierKind::Svm => {
+                let kernel = match params.get("kernel").map_or("rbf", String::as_str) {
+                    "linear" => Kernel::Linear,
+                    "rbf" => Kernel::Rbf {
+                        gamma: match params.get("gamma").map_or("scale", String::as_str) {
+                            "scale" => scale_gamma(x),
+                            _ => param(params, "gamma", 0.0)?,
+                        },
+                    },
+                    other => {
+                        return Err(ModelError::InvalidInput(format!(
+                            "svm kernel {other:?} unknown; use rbf or linear"
+                        )));
+                    }
+                };
+                let svm_params = SvmParams {
+                    c: param(params, "c", 1.0)?,
+                    kernel,
+                    tol: 1e-3,
+                    seed: param(params, "seed", 0)?,
+                };
+                Self::Svm(Svm::fit(x, y, n_classes, svm_params)?)
+            }
+            ClassifierKind::RandomForest => Self::RandomForest(RandomForest::fit(
+                x,
+                y,
+                n_classes,
+                ForestParams {
+                    n_trees: param(params, "n_trees", 100)?,
+                    max_depth: optional_param(params, "max_depth")?,
+                    min_samples_split: param(params, "min_samples_split", 2)?,
+                    max_features: optional_param(params, "max_features")?,
+                    seed: param(params, "seed", 0)?,
+                },
+            )?),
+            ClassifierKind::Gbm => Self::Gbm(GradientBoosting::fit(
+                x,
+                y,
+                n_classes,
+                BoostingParams {
+                    n_rounds: param(params, "n_rounds", 100)?,
+                    learning_rate: param(params, "learning_rate", 0.3)?,
+                    max_depth: param(params, "max_depth", 6)?,
+                    lambda: param(params, "lambda", 1.0)?,
+                    min_child_weight: param(params, "min_child_weight", 1.0)?,
+                },
+            )?),
             ClassifierKind::Knn => Self::Knn(Knn::fit(x, y, n_classes, param(params, "k", 5)?)?),
             ClassifierKind::Logreg => Self::Logreg(LogisticRegression::fit(
                 x,
@@ -88,6 +237,9 @@ impl Classifier {
         match self {
             Self::Knn(m) => m.predict_proba(row),
             Self::Logreg(m) => m.predict_proba(row),
+            Self::Svm(m) => m.predict_proba(row),
+            Self::RandomForest(m) => m.predict_proba(row),
+            Self::Gbm(m) => m.predict_proba(row),
         }
     }
 
@@ -96,6 +248,9 @@ impl Classifier {
         match self {
             Self::Knn(m) => m.x.first().map_or(0, Vec::len),
             Self::Logreg(m) => m.weights.first().map_or(0, Vec::len),
+            Self::Svm(m) => m.n_features(),
+            Self::RandomForest(m) => m.n_features,
+            Self::Gbm(m) => m.n_features,
         }
     }
 
@@ -104,6 +259,17 @@ impl Classifier {
         match self {
             Self::Knn(_) => ClassifierKind::Knn,
             Self::Logreg(_) => ClassifierKind::Logreg,
+            Self::Svm(_) => ClassifierKind::Svm,
+            Self::RandomForest(_) => ClassifierKind::RandomForest,
+            Self::Gbm(_) => ClassifierKind::Gbm,
+        }
+    }
+
+    /// Per-feature importances, where the family has them (random forest).
+    pub fn feature_importances(&self) -> Option<&[f64]> {
+        match self {
+            Self::RandomForest(m) => Some(&m.importances),
+            _ => None,
         }
     }
 }
