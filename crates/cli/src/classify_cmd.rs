@@ -135,7 +135,9 @@ fn verdict(
 /// (or of the whole file when shorter).
 fn classify_classical(path: &Path, model: &ModelFile, with_segments: bool) -> Result<Verdict> {
     let pre = &model.preprocessing;
-    let options = LoadOptions { sample_rate: Some(pre.sample_rate), ..Default::default() };
+    // A rate of 0 records features computed at each file's own rate (FMA's way).
+    let options =
+        LoadOptions { sample_rate: (pre.sample_rate > 0).then_some(pre.sample_rate), ..Default::default() };
     let signal = load(path, &options)?;
     let sr = f64::from(signal.sample_rate);
     let seg_len = (pre.segment_seconds * sr).round() as usize;

@@ -25,6 +25,14 @@ pub enum FeatureSet {
 }
 
 impl FeatureSet {
+    /// The name recorded in model files (`gtzan57`, `fma518`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureSet::Gtzan57 => "gtzan57",
+            FeatureSet::Fma518 => "fma518",
+        }
+    }
+
     fn columns(self) -> Vec<String> {
         match self {
             FeatureSet::Gtzan57 => GTZAN57_COLUMNS.iter().map(|c| c.to_string()).collect(),
@@ -39,27 +47,58 @@ pub struct Args {
     /// Audio files or folders (walked recursively).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Which features to compute.
-    #[arg(long, value_enum, default_value = "gtzan57")]
-    set: FeatureSet,
     /// Output table (.csv or .parquet).
     #[arg(long)]
     out: PathBuf,
-    /// Sample rate to analyse at (Hz) [default: 22050 for gtzan57, the file's own for fma518].
-    #[arg(long)]
-    sr: Option<u32>,
-    /// Use only the first SECONDS of each file.
-    #[arg(long)]
-    duration: Option<f64>,
-    /// One row per segment of SECONDS (GTZAN's 3-second table uses 3).
-    #[arg(long)]
-    segment: Option<f64>,
-    /// Hop between segments in seconds (default: the segment length, no overlap).
-    #[arg(long, requires = "segment")]
-    segment_hop: Option<f64>,
+    #[command(flatten)]
+    options: TableOptions,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+}
+
+/// What a feature table holds and how it is computed from audio.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableOptions {
+    /// Which features to compute.
+    #[arg(long, value_enum, default_value = "gtzan57")]
+    pub set: FeatureSet,
+    /// Sample rate to analyse at (Hz) [default: 22050 for gtzan57, the file's own for fma518].
+    #[arg(long)]
+    pub sr: Option<u32>,
+    /// Use only the first SECONDS of each file.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// One row per segment of SECONDS (GTZAN's 3-second table uses 3).
+    #[arg(long)]
+    pub segment: Option<f64>,
+    /// Hop between segments in seconds (default: the segment length, no overlap).
+    #[arg(long, requires = "segment")]
+    pub segment_hop: Option<f64>,
+}
+
+impl TableOptions {
+    fn check(&self) -> Result<()> {
+        for (what, v) in
+            [("--segment", self.segment), ("--segment-hop", self.segment_hop), ("--duration", self.duration)]
+        {
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0)
+            {
+                bail!("{what} must be a positive number of seconds, got {v}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The sample rate the features are computed at (`None`: each file's own).
+    pub fn sample_rate(&self) -> Option<u32> {
+        match (self.sr, self.set) {
+            (Some(sr), _) => Some(sr),
+            (None, FeatureSet::Gtzan57) => Some(genreid_audio::DEFAULT_SAMPLE_RATE),
+            (None, FeatureSet::Fma518) => None,
+        }
+    }
 }
 
 /// One output row: file name, length in samples, features, label.
@@ -70,13 +109,12 @@ struct Row {
     label: String,
 }
 
-fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
-    let sample_rate = match (args.sr, args.set) {
-        (Some(sr), _) => Some(sr),
-        (None, FeatureSet::Gtzan57) => Some(genreid_audio::DEFAULT_SAMPLE_RATE),
-        (None, FeatureSet::Fma518) => None,
+fn rows_for(path: &Path, args: &TableOptions) -> Result<Vec<Row>> {
+    let options = LoadOptions {
+        sample_rate: args.sample_rate(),
+        duration_seconds: args.duration,
+        ..Default::default()
     };
-    let options = LoadOptions { sample_rate, duration_seconds: args.duration, ..Default::default() };
     let signal = load(path, &options)?;
     let sr = f64::from(signal.sample_rate);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -115,26 +153,20 @@ fn rows_for(path: &Path, args: &Args) -> Result<Vec<Row>> {
     }
 }
 
-/// Runs the command; exit status 1 when any file failed.
-pub fn run(args: Args) -> Result<ExitCode> {
-    for (what, v) in
-        [("--segment", args.segment), ("--segment-hop", args.segment_hop), ("--duration", args.duration)]
-    {
-        if let Some(v) = v
-            && !(v.is_finite() && v > 0.0)
-        {
-            bail!("{what} must be a positive number of seconds, got {v}");
-        }
-    }
-    let format = TableFormat::of(&args.out)?;
-    let files = audio_files(&args.paths)?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+/// Computes the table of `files` in parallel with a progress bar; a file
+/// that fails is reported and skipped. Returns the table and the failures.
+pub fn compute_table(
+    files: &[PathBuf],
+    options: &TableOptions,
+    jobs: Option<usize>,
+) -> Result<(Table, usize)> {
+    options.check()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "features");
-    let started = Instant::now();
     let results: Vec<Option<Vec<Row>>> = pool.install(|| {
         files
             .par_iter()
-            .map(|path| match rows_for(path, &args) {
+            .map(|path| match rows_for(path, options) {
                 Ok(rows) => {
                     progress.ok();
                     Some(rows)
@@ -149,17 +181,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
     progress.finish();
     let rows: Vec<Row> = results.into_iter().flatten().flatten().collect();
     let table = Table {
-        columns: args.set.columns(),
+        columns: options.set.columns(),
         filenames: rows.iter().map(|r| r.filename.clone()).collect(),
         lengths: rows.iter().map(|r| r.length as u64).collect(),
         values: rows.iter().map(|r| r.values.clone()).collect(),
         labels: rows.iter().map(|r| r.label.clone()).collect(),
     };
+    Ok((table, progress.failures()))
+}
+
+/// Runs the command; exit status 1 when any file failed.
+pub fn run(args: Args) -> Result<ExitCode> {
+    args.options.check()?;
+    let format = TableFormat::of(&args.out)?;
+    let files = audio_files(&args.paths)?;
+    let started = Instant::now();
+    let (table, failed) = compute_table(&files, &args.options, args.jobs)?;
     write_table(&args.out, format, &table)?;
-    let failed = progress.failures();
     eprintln!(
         "wrote {} rows from {} of {} files to {} in {:.1} s{}",
-        rows.len(),
+        table.filenames.len(),
         files.len() - failed,
         files.len(),
         args.out.display(),

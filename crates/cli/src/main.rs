@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)] // a command line's results go to standard output
 
 mod classify_cmd;
+mod dataset;
 mod features_cmd;
 mod head_cmd;
 mod import_cmd;

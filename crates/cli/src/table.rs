@@ -123,6 +123,7 @@ fn read_parquet(path: &Path) -> Result<genreid_data::FeatureTable> {
         names: Vec::new(),
         labels: Vec::new(),
         rows: Vec::new(),
+        artists: None,
     };
     for batch in reader {
         let batch = batch?;
@@ -148,9 +149,7 @@ fn read_parquet(path: &Path) -> Result<genreid_data::FeatureTable> {
             (table.rows.len() + 1..=table.rows.len() + labels.len()).map(|n| n.to_string()).collect()
         };
         let features: Vec<usize> = (0..schema.fields().len())
-            .filter(|&i| {
-                !["filename", "length", "label", "track_id"].contains(&schema.field(i).name().as_str())
-            })
+            .filter(|&i| !genreid_data::BOOKKEEPING.contains(&schema.field(i).name().as_str()))
             .collect();
         let columns: Vec<String> = features.iter().map(|&i| schema.field(i).name().clone()).collect();
         if table.columns.is_empty() {
@@ -169,6 +168,9 @@ fn read_parquet(path: &Path) -> Result<genreid_data::FeatureTable> {
             }
         }
         table.rows.extend(values);
+        if schema.column_with_name("artist").is_some() {
+            table.artists.get_or_insert_with(Vec::new).extend(strings("artist")?);
+        }
         table.labels.extend(labels);
         table.names.extend(names);
     }

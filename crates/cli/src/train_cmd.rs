@@ -5,22 +5,32 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use genreid_data::{FeatureTable, SplitSpec, folds};
+use genreid_data::{FeatureTable, SplitSpec};
 use genreid_models::classical::{Params, ReduceSpec};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
 use genreid_train::report::{write_comparison, write_report};
 use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 
+use crate::dataset::dataset_table;
+use crate::features_cmd::TableOptions;
 use crate::table::read_feature_table;
 
 /// Arguments shared by the table-based commands.
 #[derive(Debug, clap::Args)]
+#[group(id = "input", required = true, multiple = false, args = ["features", "dataset"])]
 pub struct TableArgs {
     /// Feature table (.csv or .parquet) with a `label` column, e.g. from `genreid features`.
     #[arg(long)]
-    features: PathBuf,
-    /// Split: holdout:FRACTION[:SEED], kfold:K[:SEED] or lists:DIR (train/valid/test lists).
+    features: Option<PathBuf>,
+    /// Audio folder with one subfolder per label (GTZAN's layout): features are computed
+    /// on the way (see --set) and cached for the next command.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableOptions,
+    /// Split: holdout:FRACTION[:SEED], kfold:K[:SEED], lists:DIR (train/valid/test lists) or
+    /// artist[:K[:SEED]] (K-fold keeping each artist in one fold; needs an `artist` column).
     #[arg(long, default_value = "holdout:0.2")]
     split: String,
     /// Reduce the standardised features before the classifier: svd:N or rf-importance:N
@@ -52,15 +62,10 @@ pub struct TrainArgs {
     /// Also write an evaluation report (report.md, metrics.json, plots) here.
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Feature set the table holds, recorded so `classify` can recompute it.
-    #[arg(long, default_value = "gtzan57")]
-    set: String,
-    /// Sample rate the table's features were computed at.
-    #[arg(long, default_value_t = 22_050)]
-    sr: u32,
-    /// Seconds of audio per table row.
-    #[arg(long, default_value_t = 30.0)]
-    segment_seconds: f64,
+    /// Seconds of audio per table row, recorded so `classify` cuts audio the same way
+    /// [default: --segment, else 30].
+    #[arg(long)]
+    segment_seconds: Option<f64>,
 }
 
 /// Arguments of `genreid eval`.
@@ -107,13 +112,24 @@ pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
         .collect()
 }
 
-fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec, Option<ReduceSpec>)> {
-    let table = read_feature_table(&args.features)?;
-    let spec = SplitSpec::parse(&args.split)?;
-    if table.classes().len() < 2 {
-        bail!("{}: need at least two labels to train a classifier", args.features.display());
+impl TableArgs {
+    /// The table or folder, for messages.
+    fn source(&self) -> String {
+        self.features.as_ref().or(self.dataset.as_ref()).map_or(String::new(), |p| p.display().to_string())
     }
-    let reduce = args.reduce.as_deref().map(str::parse).transpose()?;
+}
+
+fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec, Option<ReduceSpec>)> {
+    let spec = SplitSpec::parse(&args.split)?;
+    let reduce: Option<ReduceSpec> = args.reduce.as_deref().map(str::parse).transpose()?;
+    let table = match (&args.features, &args.dataset) {
+        (Some(path), _) => read_feature_table(path)?,
+        (None, Some(dir)) => dataset_table(dir, &args.table, None)?,
+        (None, None) => bail!("give --features TABLE or --dataset FOLDER"),
+    };
+    if table.classes().len() < 2 {
+        bail!("{}: need at least two labels to train a classifier", args.source());
+    }
     Ok((table, spec, reduce))
 }
 
@@ -126,9 +142,9 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
     let grid = Grid::parse(&args.grid).map_err(|e| anyhow!(e))?;
     let recipe = Recipe { kind, params, grid, reduce };
     let preprocessing = Preprocessing {
-        feature_set: args.set.clone(),
-        sample_rate: args.sr,
-        segment_seconds: args.segment_seconds,
+        feature_set: args.table.table.set.name().to_string(),
+        sample_rate: args.table.table.sample_rate().unwrap_or(0),
+        segment_seconds: args.segment_seconds.or(args.table.table.segment).unwrap_or(30.0),
         columns: table.columns.clone(),
     };
     let evaluation = evaluate(&table, &spec, &recipe, &preprocessing).map_err(|e| anyhow!(e))?;
@@ -139,7 +155,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.report {
         let files = write_report(
             dir,
-            &format!("{kind} on {}", args.table.features.display()),
+            &format!("{kind} on {}", args.table.source()),
             std::slice::from_ref(&evaluation),
             Some(&table),
         )
@@ -148,14 +164,15 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
     }
     let rows: Vec<usize> = match &spec {
         SplitSpec::KFold { .. } => (0..table.len()).collect(),
-        _ => folds(&spec, &table.labels, &table.names)?.remove(0).train,
+        SplitSpec::Artist { .. } => (0..table.len()).collect(),
+        _ => table.folds(&spec)?.remove(0).train,
     };
     let tuned = tune(&table, &rows, &recipe).map_err(|e| anyhow!(e))?;
     if let Some(score) = tuned.cv_score {
         eprintln!("grid search: best {:?} (mean 5-fold accuracy {score:.3})", tuned.params);
     }
     let provenance = serde_json::json!({
-        "trained_on": args.table.features.display().to_string(),
+        "trained_on": args.table.source().to_string(),
         "training_rows": rows.len(),
         "params": tuned.params,
         "reduce": reduce.map(|r| r.to_string()),
@@ -175,12 +192,11 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     if model.preprocessing.columns != table.columns {
         bail!(
             "{}: the table's feature columns differ from those the model was trained on ({})",
-            args.table.features.display(),
+            args.table.source(),
             args.model.display()
         );
     }
-    let rows: Vec<usize> =
-        folds(&spec, &table.labels, &table.names)?.into_iter().flat_map(|f| f.test).collect();
+    let rows: Vec<usize> = table.folds(&spec)?.into_iter().flat_map(|f| f.test).collect();
     let index = |l: &str| model.labels.iter().position(|m| m == l);
     let mut truth = Vec::new();
     let mut probs = Vec::new();
@@ -213,7 +229,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     };
     write_report(
         &args.report,
-        &format!("{} on {}", args.model.display(), args.table.features.display()),
+        &format!("{} on {}", args.model.display(), args.table.source()),
         &[evaluation],
         Some(&table),
     )
@@ -256,7 +272,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
         evaluations.push(e);
     }
     progress.finish();
-    let title = format!("Model comparison on {}", args.table.features.display());
+    let title = format!("Model comparison on {}", args.table.source());
     write_report(&args.report, &title, &evaluations, Some(&table)).map_err(|e| anyhow!(e))?;
     let mut sweep = Vec::new();
     if let Some(dims) = &args.reduce_sweep {

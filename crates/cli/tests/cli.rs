@@ -443,3 +443,90 @@ fn train_head_writes_a_model_that_classify_uses() {
     assert_eq!(labels, ["classical", "metal", "reggae"]);
     assert_eq!(v[0]["genre"], "metal");
 }
+
+#[test]
+fn train_straight_from_an_audio_folder_computes_and_caches_features() {
+    let dir = scratch("dataset");
+    // Two genres of real GTZAN audio, linked (not copied) into one folder.
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for genre in ["classical", "metal"] {
+        std::os::unix::fs::symlink(shared().join("data/gtzan").join(genre), data.join(genre)).unwrap();
+    }
+    let cache = dir.join("cache");
+    let train = |out: &str| {
+        genreid()
+            .env("GENREID_CACHE", &cache)
+            .args(["train", "--model", "logreg", "--split", "kfold:5", "--out"])
+            .arg(dir.join(out))
+            .arg("--dataset")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let first = train("a.genreid");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("accuracy") && !stderr.contains("from the cache"), "{stderr}");
+    let second = train("b.genreid");
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("features of 20 files from the cache"));
+    // Classical against metal is easy: the cross-validated accuracy says so.
+    let accuracy: f64 = stderr
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(accuracy >= 0.9, "{stderr}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("a.genreid")).unwrap()).unwrap();
+    assert_eq!(model["preprocessing"]["feature_set"], "gtzan57");
+    assert_eq!(model["preprocessing"]["sample_rate"], 22050);
+    assert_eq!(model["labels"], serde_json::json!(["classical", "metal"]));
+    // Neither a table nor a folder, or both: a usage error, not a panic.
+    let none =
+        genreid().args(["train", "--model", "logreg", "--out"]).arg(dir.join("c.genreid")).output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
+fn artist_split_keeps_each_artist_in_one_fold() {
+    let dir = scratch("artist");
+    // GTZAN is ordered by artist within each genre: as a stand-in artist,
+    // tag every run of 10 neighbouring clips with one name.
+    let text = std::fs::read_to_string(shared().join("data/gtzan/features_30_sec.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{},artist\n", lines.next().unwrap());
+    for line in lines {
+        let name = line.split(',').next().unwrap();
+        let index: usize = name.split('.').nth(1).unwrap().parse().unwrap();
+        out.push_str(&format!("{line},{}-{}\n", name.split('.').next().unwrap(), index / 10));
+    }
+    let table = dir.join("with_artists.csv");
+    std::fs::write(&table, out).unwrap();
+    let report = dir.join("report");
+    let output = genreid()
+        .args(["compare", "--models", "logreg", "--no-tune", "--split", "artist:5", "--features"])
+        .arg(&table)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("artist-disjoint 5-fold") && md.contains("(1000 test predictions)"), "{md}");
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics[0]["test"]["confusion"].as_array().unwrap().len(), 10, "artist is not a feature");
+    // A table without the column cannot be split by artist.
+    let output = genreid()
+        .args(["compare", "--models", "logreg", "--split", "artist", "--features"])
+        .arg(shared().join("data/gtzan/features_30_sec.csv"))
+        .arg("--report")
+        .arg(dir.join("no"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("artist"));
+}

@@ -7,8 +7,8 @@ mod split;
 mod table;
 
 pub use rng::SplitMix64;
-pub use split::{Fold, SplitSpec, folds};
-pub use table::{FeatureTable, read_table};
+pub use split::{Fold, SplitSpec, folds, group_folds};
+pub use table::{BOOKKEEPING, FeatureTable, read_table};
 
 use std::path::PathBuf;
 

@@ -28,14 +28,26 @@ pub enum SplitSpec {
     /// `lists:DIR`: `train*.txt`, `valid*.txt`, `test*.txt` file lists in DIR,
     /// one path per line, matched to rows by file name (extension ignored).
     Lists(PathBuf),
+    /// `artist[:K[:SEED]]`: K-fold cross-validation in which all rows of one
+    /// artist (the table's `artist` column) fall in the same fold.
+    Artist {
+        /// Number of folds (>= 2; 5 when not given).
+        k: usize,
+        /// Shuffle seed.
+        seed: u64,
+    },
 }
 
 impl SplitSpec {
     /// Parses `holdout:0.2`, `kfold:10`, `lists:DIR` (seed defaults to 0).
     pub fn parse(spec: &str) -> Result<Self> {
         let bad = |reason: &str| DataError::Split { spec: spec.into(), reason: reason.into() };
-        let (kind, rest) =
-            spec.split_once(':').ok_or_else(|| bad("expected holdout:F, kfold:K or lists:DIR"))?;
+        if spec == "artist" {
+            return Ok(Self::Artist { k: 5, seed: 0 });
+        }
+        let (kind, rest) = spec
+            .split_once(':')
+            .ok_or_else(|| bad("expected holdout:F, kfold:K, lists:DIR or artist[:K]"))?;
         let mut parts = rest.splitn(2, ':');
         let first = parts.next().unwrap_or("");
         let seed = match parts.next() {
@@ -58,6 +70,13 @@ impl SplitSpec {
                 Ok(Self::KFold { k, seed })
             }
             "lists" => Ok(Self::Lists(PathBuf::from(rest))),
+            "artist" => {
+                let k: usize = first.parse().map_err(|_| bad("K must be a whole number"))?;
+                if k < 2 {
+                    return Err(bad("K must be at least 2"));
+                }
+                Ok(Self::Artist { k, seed })
+            }
             _ => Err(bad("expected holdout:F, kfold:K or lists:DIR")),
         }
     }
@@ -71,6 +90,9 @@ impl std::fmt::Display for SplitSpec {
             }
             Self::KFold { k, seed } => write!(f, "stratified {k}-fold cross-validation, seed {seed}"),
             Self::Lists(dir) => write!(f, "file lists in {}", dir.display()),
+            Self::Artist { k, seed } => {
+                write!(f, "artist-disjoint {k}-fold cross-validation (by the artist column), seed {seed}")
+            }
         }
     }
 }
@@ -138,7 +160,45 @@ pub fn folds(spec: &SplitSpec, labels: &[String], names: &[String]) -> Result<Ve
                 .collect())
         }
         SplitSpec::Lists(dir) => list_fold(dir, names, spec),
+        SplitSpec::Artist { .. } => Err(DataError::Split {
+            spec: spec.to_string(),
+            reason: "needs an `artist` column in the table".into(),
+        }),
     }
+}
+
+/// K folds in which every group (artist) lies wholly in one fold: groups
+/// in a seeded random order, largest first, each to the fold with the
+/// fewest rows so far (scikit-learn's `GroupKFold`, shuffled).
+pub fn group_folds(groups: &[String], k: usize, seed: u64) -> Result<Vec<Fold>> {
+    let mut sizes: HashMap<&str, usize> = HashMap::new();
+    for g in groups {
+        *sizes.entry(g.as_str()).or_default() += 1;
+    }
+    if sizes.len() < k {
+        return Err(DataError::Split {
+            spec: format!("artist:{k}"),
+            reason: format!("only {} distinct artists for {k} folds", sizes.len()),
+        });
+    }
+    let mut order: Vec<(&str, usize)> = sizes.into_iter().collect();
+    order.sort();
+    SplitMix64::new(seed).shuffle(&mut order);
+    order.sort_by_key(|g| std::cmp::Reverse(g.1));
+    let mut fold_of: HashMap<&str, usize> = HashMap::new();
+    let mut filled = vec![0usize; k];
+    for (g, n) in order {
+        let f = (0..k).min_by_key(|&f| (filled[f], f)).unwrap_or(0);
+        filled[f] += n;
+        fold_of.insert(g, f);
+    }
+    Ok((0..k)
+        .map(|f| Fold {
+            train: (0..groups.len()).filter(|&i| fold_of[groups[i].as_str()] != f).collect(),
+            valid: Vec::new(),
+            test: (0..groups.len()).filter(|&i| fold_of[groups[i].as_str()] == f).collect(),
+        })
+        .collect())
 }
 
 fn stem(name: &str) -> String {
@@ -200,6 +260,24 @@ mod tests {
 
     fn labels(n_per: usize, classes: usize) -> Vec<String> {
         (0..n_per * classes).map(|i| format!("c{}", i % classes)).collect()
+    }
+
+    #[test]
+    fn artist_folds_never_split_an_artist() {
+        let groups: Vec<String> = (0..40).map(|i| format!("a{}", i % 7)).collect();
+        let folds = group_folds(&groups, 3, 1).unwrap();
+        let mut tested = 0;
+        for f in &folds {
+            tested += f.test.len();
+            for &t in &f.test {
+                assert!(f.train.iter().all(|&r| groups[r] != groups[t]));
+            }
+        }
+        assert_eq!(tested, 40);
+        assert!(folds.iter().all(|f| f.test.len() >= 10), "balanced by size");
+        assert!(group_folds(&groups, 8, 0).is_err(), "7 artists cannot fill 8 folds");
+        assert_eq!(SplitSpec::parse("artist").unwrap(), SplitSpec::Artist { k: 5, seed: 0 });
+        assert_eq!(SplitSpec::parse("artist:3:2").unwrap(), SplitSpec::Artist { k: 3, seed: 2 });
     }
 
     #[test]

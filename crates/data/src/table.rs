@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
+use crate::split::{Fold, SplitSpec, folds, group_folds};
 use crate::{DataError, Result};
 
 /// Columns that describe a row rather than the audio.
-const BOOKKEEPING: [&str; 4] = ["filename", "length", "label", "track_id"];
+pub const BOOKKEEPING: [&str; 5] = ["filename", "length", "label", "track_id", "artist"];
 
 /// A feature table in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,8 @@ pub struct FeatureTable {
     pub labels: Vec<String>,
     /// Feature values, one vector per row.
     pub rows: Vec<Vec<f64>>,
+    /// Artist of each row, when the table has an `artist` column.
+    pub artists: Option<Vec<String>>,
 }
 
 impl FeatureTable {
@@ -32,6 +35,15 @@ impl FeatureTable {
         c.sort();
         c.dedup();
         c
+    }
+
+    /// The folds of `spec` over this table's rows (`artist` splits use the
+    /// table's `artist` column).
+    pub fn folds(&self, spec: &SplitSpec) -> Result<Vec<Fold>> {
+        match (spec, &self.artists) {
+            (SplitSpec::Artist { k, seed }, Some(artists)) => group_folds(artists, *k, *seed),
+            _ => folds(spec, &self.labels, &self.names),
+        }
     }
 
     /// Number of rows.
@@ -55,6 +67,7 @@ pub fn read_table(path: &Path) -> Result<FeatureTable> {
     let label_at =
         header.iter().position(|h| h == "label").ok_or_else(|| invalid("no `label` column".into()))?;
     let name_at = header.iter().position(|h| h == "filename");
+    let artist_at = header.iter().position(|h| h == "artist");
     let feature_at: Vec<usize> =
         (0..header.len()).filter(|&i| !BOOKKEEPING.contains(&header[i].as_str())).collect();
     if feature_at.is_empty() {
@@ -65,6 +78,7 @@ pub fn read_table(path: &Path) -> Result<FeatureTable> {
         names: Vec::new(),
         labels: Vec::new(),
         rows: Vec::new(),
+        artists: artist_at.map(|_| Vec::new()),
     };
     for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(format!("row {}: {e}", n + 2)))?;
@@ -78,6 +92,9 @@ pub fn read_table(path: &Path) -> Result<FeatureTable> {
         }
         table.rows.push(row);
         table.labels.push(record.get(label_at).unwrap_or("").to_string());
+        if let (Some(artists), Some(i)) = (table.artists.as_mut(), artist_at) {
+            artists.push(record.get(i).unwrap_or("").to_string());
+        }
         table
             .names
             .push(name_at.and_then(|i| record.get(i)).map_or_else(|| (n + 1).to_string(), String::from));

@@ -17,7 +17,7 @@ pub const FORMAT: &str = "genreid-model";
 pub struct Preprocessing {
     /// Feature set name (`gtzan57`, `fma518`).
     pub feature_set: String,
-    /// Sample rate the features are computed at (Hz).
+    /// Sample rate the features are computed at (Hz); 0: each file's own.
     pub sample_rate: u32,
     /// Seconds of audio one prediction covers (the training clips' length).
     pub segment_seconds: f64,

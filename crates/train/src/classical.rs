@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use genreid_data::{FeatureTable, Fold, SplitSpec, folds};
+use genreid_data::{FeatureTable, Fold, SplitSpec, folds, group_folds};
 use genreid_models::classical::{Params, ReduceSpec, Reducer};
 use genreid_models::{Classifier, ClassifierKind, FORMAT, ModelFile, Preprocessing, StandardScaler};
 use rayon::prelude::*;
@@ -172,7 +172,15 @@ pub fn tune(table: &FeatureTable, rows: &[usize], recipe: &Recipe) -> Result<Tun
         .min()
         .unwrap_or(0);
     let k = smallest.clamp(2, 5);
-    let inner = folds(&SplitSpec::KFold { k, seed: 0 }, &labels, &names).map_err(|e| e.to_string())?;
+    // Artists stay on one side of the inner folds too, when the table knows them.
+    let inner = match &table.artists {
+        Some(artists) => {
+            let groups: Vec<String> = rows.iter().map(|&i| artists[i].clone()).collect();
+            group_folds(&groups, k, 0)
+        }
+        None => folds(&SplitSpec::KFold { k, seed: 0 }, &labels, &names),
+    }
+    .map_err(|e| e.to_string())?;
     let points = recipe.grid.points(&recipe.params);
     let classes = table.classes();
     let y_all = class_indices(table, &classes);
@@ -259,7 +267,7 @@ pub fn evaluate(
     recipe: &Recipe,
     preprocessing: &Preprocessing,
 ) -> Result<Evaluation> {
-    let fs: Vec<Fold> = folds(spec, &table.labels, &table.names).map_err(|e| e.to_string())?;
+    let fs: Vec<Fold> = table.folds(spec).map_err(|e| e.to_string())?;
     let classes = table.classes();
     let y_all = class_indices(table, &classes);
     struct FoldResult {
