@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use super::softmax;
 use crate::{ModelError, Result};
 
@@ -16,11 +18,10 @@ pub struct LogisticRegression {
     pub intercepts: Vec<f64>,
 }
 
-/// Loss `sum_i -log p(y_i | x_i) + |W|^2 / (2C)` and its gradient, for the
-/// flattened parameters `[W (k*d), b (k)]`.
-fn loss_grad(theta: &[f64], x: &[Vec<f64>], y: &[usize], k: usize, c: f64, grad: &mut [f64]) -> f64 {
+/// Data term `sum_i -log p(y_i | x_i)` of `rows` and its gradient, added
+/// into `grad`.
+fn data_loss_grad(theta: &[f64], x: &[Vec<f64>], y: &[usize], k: usize, grad: &mut [f64]) -> f64 {
     let d = x[0].len();
-    grad.iter_mut().for_each(|g| *g = 0.0);
     let mut loss = 0.0;
     let mut z = vec![0.0; k];
     for (row, &label) in x.iter().zip(y) {
@@ -38,6 +39,36 @@ fn loss_grad(theta: &[f64], x: &[Vec<f64>], y: &[usize], k: usize, c: f64, grad:
             grad[k * d + j] += e;
         }
     }
+    loss
+}
+
+/// Rows per parallel chunk of the data term (small tables stay on one thread).
+const CHUNK_ROWS: usize = 256;
+
+/// Loss `sum_i -log p(y_i | x_i) + |W|^2 / (2C)` and its gradient, for the
+/// flattened parameters `[W (k*d), b (k)]`; the data term is summed over
+/// chunks of rows in parallel.
+fn loss_grad(theta: &[f64], x: &[Vec<f64>], y: &[usize], k: usize, c: f64, grad: &mut [f64]) -> f64 {
+    let d = x[0].len();
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    let mut loss = if x.len() <= CHUNK_ROWS {
+        data_loss_grad(theta, x, y, k, grad)
+    } else {
+        let (loss, sum) = x
+            .par_chunks(CHUNK_ROWS)
+            .zip(y.par_chunks(CHUNK_ROWS))
+            .map(|(xc, yc)| {
+                let mut g = vec![0.0; grad.len()];
+                (data_loss_grad(theta, xc, yc, k, &mut g), g)
+            })
+            .reduce_with(|(la, mut ga), (lb, gb)| {
+                ga.iter_mut().zip(&gb).for_each(|(a, b)| *a += b);
+                (la + lb, ga)
+            })
+            .unwrap_or((0.0, vec![0.0; grad.len()]));
+        grad.copy_from_slice(&sum);
+        loss
+    };
     for i in 0..k * d {
         loss += theta[i] * theta[i] / (2.0 * c);
         grad[i] += theta[i] / c;
