@@ -176,12 +176,21 @@ pub fn roc_points(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64)> {
     points
 }
 
+/// Most rows drawn in the PCA, LDA and t-SNE views.
+const MAX_VIEW_ROWS: usize = 2000;
+
 /// Scatter plots of PCA, LDA and t-SNE views and a box plot, as Markdown.
 fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) -> Result<String, String> {
     let classes = table.classes();
     let y: Vec<usize> =
         table.labels.iter().map(|l| classes.iter().position(|c| c == l).unwrap_or(0)).collect();
-    let x = standardise(&table.rows);
+    // Exact t-SNE is quadratic in rows: large tables are viewed through an
+    // evenly spaced sample of rows (the same rows in all three views).
+    let step = table.len().div_ceil(MAX_VIEW_ROWS).max(1);
+    let keep: Vec<usize> = (0..table.len()).step_by(step).collect();
+    let x = standardise(&keep.iter().map(|&i| table.rows[i].clone()).collect::<Vec<_>>());
+    let y_all = y;
+    let y: Vec<usize> = keep.iter().map(|&i| y_all[i]).collect();
     let group = |points: Vec<(f64, f64)>| -> Vec<Series> {
         classes
             .iter()
@@ -205,8 +214,14 @@ fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) ->
             tsne(&x, 30.0, 0).into_iter().map(|p| (p[0], p[1])).collect(),
         ),
     ];
-    let mut md =
-        String::from("\n## The features, by class\n\nWhole table, all rows (not a held-out view).\n\n");
+    let mut md = format!(
+        "\n## The features, by class\n\nWhole table, {} (not a held-out view).\n\n",
+        if step == 1 {
+            "all rows".to_string()
+        } else {
+            format!("every {step}th row ({} of {})", keep.len(), table.len())
+        }
+    );
     for (stem, title, axes, points) in views {
         let groups = group(points);
         for ext in ["png", "svg"] {
@@ -224,7 +239,7 @@ fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) ->
         .map(|(c, label)| {
             (
                 label.clone(),
-                table.rows.iter().zip(&y).filter(|(_, l)| **l == c).map(|(r, _)| r[column]).collect(),
+                table.rows.iter().zip(&y_all).filter(|(_, l)| **l == c).map(|(r, _)| r[column]).collect(),
             )
         })
         .collect();
