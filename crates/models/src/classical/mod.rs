@@ -135,10 +135,12 @@ fn param<T: std::str::FromStr>(params: &Params, name: &str, default: T) -> Resul
     }
 }
 
-/// A parameter that may be `none` (or absent: `None`).
-fn optional_param(params: &Params, name: &str) -> Result<Option<usize>> {
+/// A count that may be left to its default: absent or `default_word`
+/// (`none` for `max_depth`, `sqrt` for `max_features`) gives `None`.
+fn optional_param(params: &Params, name: &str, default_word: &str) -> Result<Option<usize>> {
     match params.get(name).map(String::as_str) {
-        None | Some("none") | Some("sqrt") => Ok(None),
+        None => Ok(None),
+        Some(v) if v == default_word => Ok(None),
         Some(_) => param(params, name, 0).map(Some),
     }
 }
@@ -203,9 +205,9 @@ impl Classifier {
                 n_classes,
                 ForestParams {
                     n_trees: param(params, "n_trees", 100)?,
-                    max_depth: optional_param(params, "max_depth")?,
+                    max_depth: optional_param(params, "max_depth", "none")?,
                     min_samples_split: param(params, "min_samples_split", 2)?,
-                    max_features: optional_param(params, "max_features")?,
+                    max_features: optional_param(params, "max_features", "sqrt")?,
                     seed: param(params, "seed", 0)?,
                 },
             )?),
@@ -271,5 +273,31 @@ impl Classifier {
             Self::RandomForest(m) => Some(&m.importances),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_checked_by_name_and_value() {
+        let x: Vec<Vec<f64>> = (0..20).map(|i| vec![f64::from(i), f64::from(i % 3)]).collect();
+        let y: Vec<usize> = (0..20).map(|i| usize::from(i >= 10)).collect();
+        let with = |pairs: &[(&str, &str)]| -> Params {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let fit = |kind, p: &Params| Classifier::fit(kind, &x, &y, 2, p);
+        assert!(
+            fit(ClassifierKind::RandomForest, &with(&[("max_features", "sqrt"), ("max_depth", "none")]))
+                .is_ok()
+        );
+        assert!(
+            fit(ClassifierKind::RandomForest, &with(&[("max_features", "1"), ("max_depth", "3")])).is_ok()
+        );
+        assert!(fit(ClassifierKind::RandomForest, &with(&[("max_depth", "sqrt")])).is_err());
+        assert!(fit(ClassifierKind::Svm, &with(&[("kernel", "poly")])).is_err());
+        let e = fit(ClassifierKind::Knn, &with(&[("c", "1")])).unwrap_err().to_string();
+        assert!(e.contains("knn takes no parameter \"c\"") && e.contains("k"), "{e}");
     }
 }

@@ -123,6 +123,8 @@ fn solve(x: &[&[f64]], y: &[f64], c: f64, kernel: Kernel, tol: f64) -> (Vec<f64>
     let upper = |a: f64| a >= c;
     let lower = |a: f64| a <= 0.0;
     let max_iter = 10_000_000usize.max(100 * n);
+    // Copies of the two kernel rows in use (the cache may evict either).
+    let (mut ki, mut kj) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..max_iter {
         // First index: the most violating in the "up" set.
         let (mut gmax, mut i) = (f64::NEG_INFINITY, usize::MAX);
@@ -141,7 +143,8 @@ fn solve(x: &[&[f64]], y: &[f64], c: f64, kernel: Kernel, tol: f64) -> (Vec<f64>
         if i == usize::MAX {
             break;
         }
-        let ki = k.row(i).to_vec();
+        ki.clear();
+        ki.extend_from_slice(k.row(i));
         // Second index: the largest second-order decrease of the objective.
         let (mut gmax2, mut j, mut best) = (f64::NEG_INFINITY, usize::MAX, f64::INFINITY);
         for t in 0..n {
@@ -163,7 +166,8 @@ fn solve(x: &[&[f64]], y: &[f64], c: f64, kernel: Kernel, tol: f64) -> (Vec<f64>
         if gmax + gmax2 < tol || j == usize::MAX {
             break;
         }
-        let kj = k.row(j).to_vec();
+        kj.clear();
+        kj.extend_from_slice(k.row(j));
         let (old_i, old_j) = (alpha[i], alpha[j]);
         let qij = y[i] * y[j] * ki[j];
         if y[i] != y[j] {
