@@ -77,14 +77,37 @@ struct SegmentVerdict {
 
 /// One file's verdict (the documented JSON record).
 #[derive(Debug, Serialize)]
-struct Verdict {
+pub struct Verdict {
     path: String,
-    genre: String,
+    /// The track's genre by mean probability over segments.
+    pub genre: String,
     vote: String,
-    probabilities: serde_json::Map<String, serde_json::Value>,
-    tags: serde_json::Map<String, serde_json::Value>,
+    /// Label → mean probability.
+    pub probabilities: serde_json::Map<String, serde_json::Value>,
+    /// Tag → mean probability (empty for models without tags).
+    pub tags: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     segments: Option<Vec<SegmentVerdict>>,
+}
+
+impl Verdict {
+    /// The probability of the verdict's genre.
+    pub fn confidence(&self) -> f64 {
+        self.probabilities.get(&self.genre).and_then(serde_json::Value::as_f64).unwrap_or(0.0)
+    }
+
+    /// The `n` most probable tags, best first.
+    pub fn top_tags(&self, n: usize) -> Vec<String> {
+        ranked(&self.tags).into_iter().take(n).map(|(t, _)| t.clone()).collect()
+    }
+}
+
+/// Classifies one file with either kind of model.
+pub fn classify_file(model: &Model, path: &Path, hop: usize, with_segments: bool) -> Result<Verdict> {
+    match model {
+        Model::Classical(m) => classify_classical(path, m, with_segments),
+        Model::Tagger(t) => classify_tagged(path, t, hop, with_segments),
+    }
 }
 
 fn prob_map(labels: &[String], p: &[f64]) -> serde_json::Map<String, serde_json::Value> {
@@ -200,20 +223,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let verdicts: Vec<Option<Verdict>> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| {
-                let result = match &model {
-                    Model::Classical(m) => classify_classical(f, m, args.segments),
-                    Model::Tagger(t) => classify_tagged(f, t, hop, args.segments),
-                };
-                match result {
-                    Ok(v) => {
-                        progress.ok();
-                        Some(v)
-                    }
-                    Err(e) => {
-                        progress.failed(&format!("{e:#}"));
-                        None
-                    }
+            .map(|f| match classify_file(&model, f, hop, args.segments) {
+                Ok(v) => {
+                    progress.ok();
+                    Some(v)
+                }
+                Err(e) => {
+                    progress.failed(&format!("{e:#}"));
+                    None
                 }
             })
             .collect()

@@ -12,6 +12,7 @@ mod models;
 mod progress;
 mod spectrogram_cmd;
 mod table;
+mod tag_cmd;
 mod train_cmd;
 mod walk;
 
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Print the genre of audio files (built-in model, or --model FILE).
     Classify(classify_cmd::Args),
+    /// Write each file's genre into its own tags (journaled; --undo JOURNAL restores).
+    Tag(tag_cmd::Args),
     /// Train a classical model on a feature table and save it as a model file.
     Train(train_cmd::TrainArgs),
     /// Evaluate a model file on a feature table's test rows and write a report.
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Classify(args) => classify_cmd::run(args),
+        Command::Tag(args) => tag_cmd::run(args),
         Command::Train(args) => train_cmd::train(args),
         Command::Eval(args) => train_cmd::eval(args),
         Command::Compare(args) => train_cmd::compare(args),
