@@ -133,7 +133,13 @@ fn decode_symphonia(
     }
     let mut format = symphonia::default::get_probe()
         .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| unsupported(e.to_string()))?;
+        .map_err(|e| match e {
+            // A recognised container with a broken header is damaged, not foreign.
+            SymError::DecodeError(_) => {
+                AudioError::InvalidHeader { path: path.to_path_buf(), reason: e.to_string() }
+            }
+            _ => unsupported(e.to_string()),
+        })?;
     let track = format.default_track(TrackType::Audio).ok_or_else(|| unsupported("no audio track".into()))?;
     let track_id = track.id;
     let params = track

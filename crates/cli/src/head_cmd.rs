@@ -14,10 +14,10 @@ use genreid_train::genre_head::{
 };
 use rayon::prelude::*;
 
-use crate::models::{BUILTIN_MODELS, Model, load_model};
 use crate::progress::Progress;
 use crate::train_cmd::parse_params;
 use crate::walk::{audio_files, parent_name};
+use genreid_models::{BUILTIN_MODELS, Model, load_model};
 
 /// Arguments of `genreid train-head`.
 #[derive(Debug, clap::Args)]

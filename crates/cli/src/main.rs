@@ -8,8 +8,8 @@ mod dataset;
 mod features_cmd;
 mod head_cmd;
 mod import_cmd;
-mod models;
 mod progress;
+mod serve_cmd;
 mod spectrogram_cmd;
 mod table;
 mod tag_cmd;
@@ -39,6 +39,8 @@ enum Command {
     Classify(classify_cmd::Args),
     /// Write each file's genre into its own tags (journaled; --undo JOURNAL restores).
     Tag(tag_cmd::Args),
+    /// Serve the HTTP API and web page (genre on upload, live dashboard).
+    Serve(serve_cmd::Args),
     /// Train a classical model on a feature table and save it as a model file.
     Train(train_cmd::TrainArgs),
     /// Evaluate a model file on a feature table's test rows and write a report.
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify(args) => classify_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Train(args) => train_cmd::train(args),
         Command::Eval(args) => train_cmd::eval(args),
         Command::Compare(args) => train_cmd::compare(args),

@@ -13,10 +13,9 @@ use genreid_tagging::{
 };
 use rayon::prelude::*;
 
-use crate::classify_cmd::classify_file;
-use crate::models::{DEFAULT_MODEL, load_model};
 use crate::progress::Progress;
 use crate::walk::audio_files;
+use genreid_models::{DEFAULT_MODEL, Model, classify_path, load_model};
 
 /// Arguments of `genreid tag`.
 #[derive(Debug, clap::Args)]
@@ -139,7 +138,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 fn tag_one(
     path: &Path,
     args: &Args,
-    model: &crate::models::Model,
+    model: &Model,
     hop: usize,
     journal: Option<&Journal>,
     done: &HashSet<(PathBuf, String)>,
@@ -149,7 +148,7 @@ fn tag_one(
     if done.contains(&(inspected.path.clone(), inspected.before.sha256.clone())) {
         return Ok(Status::AlreadyTagged);
     }
-    let verdict = classify_file(model, path, hop, false)?;
+    let verdict = classify_path(model, path, hop, false)?;
     let p = verdict.confidence();
     if p < args.min_confidence {
         return Ok(Status::LowConfidence { genre: verdict.genre, p });

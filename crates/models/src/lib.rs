@@ -2,12 +2,16 @@
 //! probabilities; a [`ModelFile`] holds a model with everything needed to
 //! use it on audio (feature set, sample rate, scaler, labels).
 
+pub mod catalog;
 pub mod classical;
 mod file;
 pub mod pretrained;
+pub mod verdict;
 
+pub use catalog::{BUILTIN_MODELS, DEFAULT_MODEL, Model, builtin, load_model};
 pub use classical::{Classifier, ClassifierKind, StandardScaler};
 pub use file::{FORMAT, ModelFile, Preprocessing};
+pub use verdict::{Verdict, classify_bytes, classify_path, classify_signal};
 
 use std::path::PathBuf;
 

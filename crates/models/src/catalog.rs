@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use genreid_models::ModelFile;
-use genreid_models::pretrained::{Tagger, TaggerFile};
+use crate::pretrained::{Tagger, TaggerFile};
+use crate::{ModelError, ModelFile, Result};
 
 /// The model `classify` uses when none is named.
 pub const DEFAULT_MODEL: &str = "musicnn-gtzan";
@@ -64,10 +63,9 @@ fn from_bytes(bytes: &[u8]) -> Result<Model> {
 
 /// The built-in model of this name, parsed.
 pub fn builtin(name: &str) -> Option<Result<Model>> {
-    BUILTIN_MODELS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(n, _, bytes)| from_bytes(bytes).with_context(|| format!("built-in model {n} is damaged")))
+    BUILTIN_MODELS.iter().find(|(n, _, _)| *n == name).map(|(n, _, bytes)| {
+        from_bytes(bytes).map_err(|e| ModelError::InvalidInput(format!("built-in model {n} is damaged: {e}")))
+    })
 }
 
 /// The model `spec` names: a built-in name, else a model file.
@@ -77,10 +75,34 @@ pub fn load_model(spec: Option<&str>) -> Result<Model> {
         return model;
     }
     let path = Path::new(spec);
+    let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
     if !path.exists() {
         let names: Vec<&str> = BUILTIN_MODELS.iter().map(|(n, _, _)| *n).collect();
-        bail!("{spec}: no such model file, and not a built-in model ({})", names.join(", "));
+        return Err(err(format!("no such model file, and not a built-in model ({})", names.join(", "))));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("{spec}: cannot read"))?;
-    from_bytes(&bytes).with_context(|| format!("{spec}: not a usable genreid model"))
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    from_bytes(&bytes).map_err(|e| err(format!("not a usable genreid model: {e}")))
+}
+
+impl Model {
+    /// The labels the model's verdicts are over: a classical model's
+    /// classes, a tagger's genre-head labels, or its tags without a head.
+    pub fn labels(&self) -> Vec<String> {
+        match self {
+            Model::Classical(m) => m.labels.clone(),
+            Model::Tagger(t) => t
+                .manifest()
+                .genre_head
+                .as_ref()
+                .map_or_else(|| t.manifest().tags.clone(), |h| h.labels.clone()),
+        }
+    }
+
+    /// The tags a tagger reports beside its verdict (empty for classical models).
+    pub fn tags(&self) -> Vec<String> {
+        match self {
+            Model::Classical(_) => Vec::new(),
+            Model::Tagger(t) => t.manifest().tags.clone(),
+        }
+    }
 }

@@ -1,0 +1,254 @@
+//! The JSON API.
+//!
+//! `POST /api/classify` answers
+//! `{name, model: {name, kind}, genre, vote, confidence, probabilities: {label: p},
+//! tags: {tag: p}, segments?: [{start, end, genre, probabilities}],
+//! spectrogram?: {bands, frames, seconds, data}, duration_seconds,
+//! timing_ms: {queue, decode, inference, total}}`, or an error
+//! `{error, status}`: 400 malformed, 408 upload too slow, 413 too large,
+//! 415 not a supported audio format, 422 corrupt audio, 503 busy (with
+//! `Retry-After`), 504 classification too slow.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use genreid_audio::{AudioError, load_bytes};
+use genreid_models::verdict::load_options;
+use genreid_models::{BUILTIN_MODELS, Model, classify_signal};
+use serde::Deserialize;
+use serde_json::json;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::upload::{UploadError, read_upload};
+use crate::{AppState, Event, spectrogram};
+
+/// Query parameters of `POST /api/classify`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ClassifyQuery {
+    /// Include each 3-s patch's (or segment's) verdict.
+    #[serde(default)]
+    pub segments: bool,
+    /// Include a small mel spectrogram for drawing.
+    #[serde(default)]
+    pub spectrogram: bool,
+    /// The upload's name, for raw bodies.
+    pub name: Option<String>,
+}
+
+/// An error answer: status and a JSON body naming the cause.
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), retry_after: None }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.message, "status": self.status.as_u16() }));
+        let mut response = (self.status, body).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+fn model_kind(model: &Model) -> &'static str {
+    match model {
+        Model::Classical(_) => "classical",
+        Model::Tagger(_) => "tagger",
+    }
+}
+
+/// `POST /api/classify`.
+pub async fn classify(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ClassifyQuery>,
+    request: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let start = Instant::now();
+    let result = classify_upload(&state, query, request, start).await;
+    if let Err(e) = &result {
+        let kind = match e.status.as_u16() {
+            408 | 504 => "timeout",
+            413 => "too_large",
+            415 => "unsupported",
+            422 => "corrupt",
+            503 => "busy",
+            400 => "malformed",
+            _ => "internal",
+        };
+        state.record_error(kind);
+    }
+    result
+}
+
+async fn classify_upload(
+    state: &Arc<AppState>,
+    query: ClassifyQuery,
+    request: Request,
+    start: Instant,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // Admission: a bounded number of uploads are read, queued or running.
+    let Ok(_admitted) = state.admission.clone().try_acquire_owned() else {
+        let mut e =
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too many uploads in flight; retry shortly");
+        e.retry_after = Some(1);
+        return Err(e);
+    };
+    let _gauge = state.metrics.enter();
+    let deadline = start + state.config.timeout;
+    let upload = tokio::time::timeout_at(
+        deadline.into(),
+        read_upload(request, state.config.max_upload_bytes, query.name.clone()),
+    )
+    .await
+    .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
+    .map_err(|e| match e {
+        UploadError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        UploadError::Empty | UploadError::Malformed(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+        }
+    })?;
+
+    let worker = tokio::time::timeout_at(deadline.into(), state.workers.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "no worker became free in time"))?
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+    let queued = start.elapsed();
+    let job_state = state.clone();
+    let with_segments = query.segments;
+    let with_picture = query.spectrogram;
+    let job = tokio::task::spawn_blocking(move || {
+        let _worker = worker;
+        let model = &job_state.model;
+        let mut options = load_options(model);
+        options.max_seconds = job_state.config.max_audio_seconds;
+        let t0 = Instant::now();
+        let signal = load_bytes(&upload.name, upload.bytes, &options).map_err(|e| {
+            let status = match e {
+                AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            ApiError::new(status, e.to_string())
+        })?;
+        let decoded = t0.elapsed();
+        let verdict = classify_signal(model, &signal, &upload.name, job_state.hop, with_segments)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {e}", upload.name)))?;
+        let picture = with_picture.then(|| spectrogram::picture(&signal)).flatten();
+        let inferred = t0.elapsed() - decoded;
+        Ok::<_, ApiError>((
+            verdict,
+            picture,
+            signal.len() as f64 / f64::from(signal.sample_rate),
+            decoded,
+            inferred,
+        ))
+    });
+    let (verdict, picture, seconds, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "classification did not finish in time"))?
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("classification failed: {e}"))
+        })??;
+
+    let total = start.elapsed();
+    state.metrics.latency(total.as_secs_f64());
+    let confidence = verdict.confidence();
+    state.record(Event {
+        time_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        name: verdict.path.clone(),
+        genre: verdict.genre.clone(),
+        confidence,
+    });
+    let ms = |d: Duration| (d.as_secs_f64() * 1e3 * 10.0).round() / 10.0;
+    let mut body = json!({
+        "name": verdict.path,
+        "model": { "name": state.model_name, "kind": model_kind(&state.model), "version": env!("CARGO_PKG_VERSION") },
+        "genre": verdict.genre,
+        "vote": verdict.vote,
+        "confidence": confidence,
+        "probabilities": verdict.probabilities,
+        "tags": verdict.tags,
+        "duration_seconds": seconds,
+        "timing_ms": { "queue": ms(queued), "decode": ms(decoded), "inference": ms(inferred), "total": ms(total) },
+    });
+    if let Some(segments) = verdict.segments {
+        body["segments"] = json!(segments);
+    }
+    if let Some(picture) = picture {
+        body["spectrogram"] = json!(picture);
+    }
+    Ok(Json(body))
+}
+
+/// `GET /api/models`: the loaded model and the built-in ones.
+pub async fn models(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let builtin: Vec<_> =
+        BUILTIN_MODELS.iter().map(|(name, about, _)| json!({ "name": name, "description": about })).collect();
+    Json(json!({
+        "loaded": {
+            "name": state.model_name,
+            "kind": model_kind(&state.model),
+            "labels": state.model.labels(),
+            "tags": state.model.tags(),
+        },
+        "builtin": builtin,
+    }))
+}
+
+/// `GET /api/stats`: totals, counts by genre, recent verdicts.
+pub async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let stats = state.stats.lock().unwrap_or_else(|p| p.into_inner());
+    Json(json!({
+        "total": stats.total,
+        "errors": stats.errors,
+        "by_genre": stats.by_genre,
+        "recent": stats.recent,
+        "labels": state.model.labels(),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// `GET /api/events`: a server-sent `verdict` event per classified upload.
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let stream = BroadcastStream::new(state.events.subscribe()).filter_map(|event| {
+        // A slow client that fell behind skips what it missed.
+        let event = event.ok()?;
+        SseEvent::default().event("verdict").json_data(&event).ok().map(Ok)
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `GET /health`.
+pub async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "model": state.model_name,
+        "in_flight": state.metrics.in_flight(),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+}

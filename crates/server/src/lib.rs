@@ -1,0 +1,190 @@
+//! genreid's HTTP service: a genre for every upload, a live dashboard of
+//! what is being uploaded, Prometheus metrics and a web page.
+//!
+//! Routes ([`router`]):
+//! - `POST /api/classify[?segments=true&spectrogram=true&name=NAME]`: audio as
+//!   the request body or as a `multipart/form-data` field; answers the verdict
+//!   as JSON ([`api`]);
+//! - `GET /api/models`, `GET /api/stats`, `GET /api/events` (server-sent
+//!   events, one `verdict` event per classified upload), `GET /health`,
+//!   `GET /metrics` (Prometheus text format);
+//! - `GET /`: the page (HTML, JS and CSS embedded in the binary).
+//!
+//! The model is loaded once and shared; decoding and inference run on
+//! Tokio's blocking pool, at most `workers` at a time, with at most `queue`
+//! more waiting: beyond that a request is refused at once with 503 and
+//! `Retry-After`.
+
+pub mod api;
+mod metrics;
+mod page;
+mod spectrogram;
+mod upload;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use genreid_models::Model;
+use tokio::sync::{Semaphore, broadcast};
+
+pub use metrics::Metrics;
+
+/// Settings of a running service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest accepted upload, in bytes (larger: 413).
+    pub max_upload_bytes: usize,
+    /// Uploads decoded and classified at once.
+    pub workers: usize,
+    /// Uploads allowed to wait for a worker (beyond: 503).
+    pub queue: usize,
+    /// Longest a request may take from its first byte to its answer.
+    pub timeout: Duration,
+    /// Longest audio decoded per upload, in seconds (longer audio is cut).
+    pub max_audio_seconds: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            max_upload_bytes: 64 << 20,
+            workers: cores.div_ceil(2),
+            queue: 4 * cores,
+            timeout: Duration::from_secs(120),
+            max_audio_seconds: 20.0 * 60.0,
+        }
+    }
+}
+
+/// One classified upload, as the dashboard sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// The upload's name.
+    pub name: String,
+    /// The verdict.
+    pub genre: String,
+    /// Its probability.
+    pub confidence: f64,
+}
+
+/// Running totals for `/api/stats`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// Uploads classified.
+    pub total: u64,
+    /// Uploads refused or failed.
+    pub errors: u64,
+    /// Verdicts by genre.
+    pub by_genre: std::collections::BTreeMap<String, u64>,
+    /// The most recent verdicts, newest last.
+    pub recent: std::collections::VecDeque<Event>,
+}
+
+/// Recent verdicts kept for the dashboard.
+const RECENT: usize = 50;
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The model, loaded once.
+    pub model: Arc<Model>,
+    /// Its name (built-in name or file path).
+    pub model_name: String,
+    /// Limits.
+    pub config: Config,
+    admission: Arc<Semaphore>,
+    workers: Arc<Semaphore>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Frames between a tagger's 3-s patches (back to back, as musicnn).
+    hop: usize,
+    events: broadcast::Sender<Event>,
+    stats: Mutex<Stats>,
+    started: Instant,
+}
+
+impl AppState {
+    /// A state serving `model` under `config`.
+    pub fn new(model: Model, model_name: String, config: Config) -> Arc<Self> {
+        let (events, _) = broadcast::channel(256);
+        Arc::new(Self {
+            model: Arc::new(model),
+            model_name,
+            admission: Arc::new(Semaphore::new(config.workers.max(1) + config.queue)),
+            workers: Arc::new(Semaphore::new(config.workers.max(1))),
+            config,
+            metrics: Metrics::default(),
+            hop: genreid_models::pretrained::patch_hop_frames(0.0).expect("zero overlap is valid"),
+            events,
+            stats: Mutex::new(Stats::default()),
+            started: Instant::now(),
+        })
+    }
+
+    fn record(&self, event: Event) {
+        self.metrics.genre(&event.genre);
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.total += 1;
+            *stats.by_genre.entry(event.genre.clone()).or_default() += 1;
+            stats.recent.push_back(event.clone());
+            while stats.recent.len() > RECENT {
+                stats.recent.pop_front();
+            }
+        }
+        // No subscriber is fine: nobody is watching the dashboard.
+        let _ = self.events.send(event);
+    }
+
+    fn record_error(&self, kind: &str) {
+        self.metrics.error(kind);
+        self.stats.lock().unwrap_or_else(|p| p.into_inner()).errors += 1;
+    }
+}
+
+/// The service's routes over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
+        .route("/style.css", get(page::style))
+        .route("/api/classify", post(api::classify))
+        .route("/api/models", get(api::models))
+        .route("/api/stats", get(api::stats))
+        .route("/api/events", get(api::events))
+        .route("/health", get(api::health))
+        .route("/metrics", get(api::metrics))
+        // Uploads are read with genreid's own limit (413 with a JSON reason).
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Binds `addr`, prints where it listens, and serves until Ctrl-C.
+pub fn run(addr: SocketAddr, state: Arc<AppState>) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        eprintln!("genreid serve: model {} on http://{local}/ (Ctrl-C stops)", state.model_name);
+        serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    })
+}

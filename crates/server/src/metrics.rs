@@ -1,0 +1,130 @@
+//! Counters in Prometheus' text exposition format, written by hand: a few
+//! counters and one histogram need no metrics framework.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::AppState;
+
+/// Upper bounds (seconds) of the classification latency histogram.
+const BUCKETS: [f64; 12] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
+/// The service's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    genres: Mutex<BTreeMap<String, u64>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+    in_flight: AtomicI64,
+}
+
+fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
+    *map.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_string()).or_default() += 1;
+}
+
+impl Metrics {
+    pub(crate) fn genre(&self, genre: &str) {
+        bump(&self.genres, genre);
+    }
+
+    pub(crate) fn error(&self, kind: &str) {
+        bump(&self.errors, kind);
+    }
+
+    /// Records one classification's latency.
+    pub(crate) fn latency(&self, seconds: f64) {
+        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// Requests being classified now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP genreid_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE genreid_requests_total counter\n");
+        for ((route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "genreid_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP genreid_classify_seconds Time from upload received to verdict.\n");
+        out.push_str("# TYPE genreid_classify_seconds histogram\n");
+        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
+            let n = bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "genreid_classify_seconds_bucket{{le=\"{bound}\"}} {n}");
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "genreid_classify_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "genreid_classify_seconds_sum {sum}");
+        let _ = writeln!(out, "genreid_classify_seconds_count {count}");
+        out.push_str("# HELP genreid_genre_total Verdicts by genre.\n# TYPE genreid_genre_total counter\n");
+        for (genre, n) in self.genres.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "genreid_genre_total{{genre=\"{}\"}} {n}", escape(genre));
+        }
+        out.push_str("# HELP genreid_errors_total Refused or failed uploads by kind.\n");
+        out.push_str("# TYPE genreid_errors_total counter\n");
+        for (kind, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "genreid_errors_total{{kind=\"{kind}\"}} {n}");
+        }
+        out.push_str(
+            "# HELP genreid_in_flight Uploads being classified now.\n# TYPE genreid_in_flight gauge\n",
+        );
+        let _ = writeln!(out, "genreid_in_flight {}", self.in_flight());
+        out
+    }
+}
+
+/// Label values escaped as the exposition format requires.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Decrements the in-flight gauge when dropped.
+pub(crate) struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Middleware counting every request by matched route and status.
+pub(crate) async fn count_requests(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    *state.metrics.requests.lock().unwrap_or_else(|p| p.into_inner()).entry((route, status)).or_default() +=
+        1;
+    response
+}
