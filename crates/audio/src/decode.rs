@@ -7,7 +7,7 @@
 //! with libsndfile/mpg123.
 
 use std::fs::File;
-use std::io::{Cursor, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{AudioError, Result};
@@ -45,6 +45,16 @@ pub enum Source<'a> {
         /// File extension, if known (helps the probe).
         extension: Option<&'a str>,
     },
+    /// Bytes arriving from a reader that cannot seek (an upload being
+    /// received): decoded as they come, never held whole.
+    Stream {
+        /// Name used in error messages.
+        name: &'a str,
+        /// The encoded bytes, in order.
+        reader: Box<dyn Read + Send + Sync>,
+        /// File extension, if known (helps the probe).
+        extension: Option<&'a str>,
+    },
 }
 
 impl Source<'_> {
@@ -52,7 +62,7 @@ impl Source<'_> {
     pub(crate) fn display_path(&self) -> PathBuf {
         match self {
             Source::File(p) => p.to_path_buf(),
-            Source::Bytes { name, .. } => PathBuf::from(name),
+            Source::Bytes { name, .. } | Source::Stream { name, .. } => PathBuf::from(name),
         }
     }
 }
@@ -63,6 +73,17 @@ impl Source<'_> {
 /// the source and the cause.
 pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
     let path = source.display_path();
+    if let Source::Stream { reader, extension, .. } = source {
+        let extension = extension.map(str::to_ascii_lowercase);
+        let guarded =
+            catch_unwind(AssertUnwindSafe(|| decode_stream(reader, extension.as_deref(), &path, max_frames)));
+        return guarded.unwrap_or_else(|_| {
+            Err(AudioError::Decode {
+                path: path.clone(),
+                reason: "decoder panicked on malformed data".into(),
+            })
+        });
+    }
     let (media, extension): (Box<dyn MediaSource>, Option<String>) = match source {
         Source::File(p) => {
             let file = File::open(p).map_err(|e| AudioError::Io { path: path.clone(), source: e })?;
@@ -72,6 +93,7 @@ pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
         Source::Bytes { bytes, extension, .. } => {
             (Box::new(Cursor::new(bytes)), extension.map(str::to_ascii_lowercase))
         }
+        Source::Stream { .. } => unreachable!("streams are decoded above"),
     };
     let guarded =
         catch_unwind(AssertUnwindSafe(|| decode_media(media, extension.as_deref(), &path, max_frames)));
@@ -99,6 +121,40 @@ fn decode_media(
         Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
     } else {
         decode_symphonia(media, extension, path, max_frames)?
+    };
+    if decoded.signal.is_empty() {
+        return Err(AudioError::NoSamples { path: path.to_path_buf() });
+    }
+    Ok(decoded)
+}
+
+/// Decodes a non-seekable stream: its first bytes are read to recognise Sun
+/// `.au`, then handed back in front of the rest.
+fn decode_stream(
+    mut reader: Box<dyn Read + Send + Sync>,
+    extension: Option<&str>,
+    path: &Path,
+    max_frames: usize,
+) -> Result<Decoded> {
+    let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match reader.read(&mut magic[got..]).map_err(io)? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    if got == 0 {
+        return Err(AudioError::Empty { path: path.to_path_buf() });
+    }
+    let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
+    let decoded = if got == 4 && magic == sun_au::MAGIC {
+        let (header, mono) = sun_au::read_mono(std::io::BufReader::new(whole), max_frames)
+            .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
+        Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
+    } else {
+        decode_symphonia(Box::new(ReadOnlySource::new(whole)), extension, path, max_frames)?
     };
     if decoded.signal.is_empty() {
         return Err(AudioError::NoSamples { path: path.to_path_buf() });

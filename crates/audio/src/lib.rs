@@ -22,7 +22,7 @@ pub mod sun_au;
 
 pub use decode::{Decoded, Source, decode};
 pub use error::{AudioError, Result};
-pub use load::{DEFAULT_SAMPLE_RATE, LoadOptions, load, load_bytes};
+pub use load::{DEFAULT_SAMPLE_RATE, LoadOptions, load, load_bytes, load_reader};
 pub use resample::{resample, resampled_len};
 pub use segment::{Segment, segment_samples, segments};
 pub use signal::{Signal, downmix_into, fix_length};

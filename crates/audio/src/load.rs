@@ -75,6 +75,18 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>, options: &LoadOptions) -> Result<S
     load_source(Source::Bytes { name, bytes, extension }, options)
 }
 
+/// Loads audio from a reader that cannot seek (an upload as it arrives),
+/// decoding while reading: memory holds the decoded signal, not the encoded
+/// bytes. `name` appears in errors, and its extension helps the probe.
+pub fn load_reader(
+    name: &str,
+    reader: Box<dyn std::io::Read + Send + Sync>,
+    options: &LoadOptions,
+) -> Result<Signal> {
+    let extension = Path::new(name).extension().and_then(|e| e.to_str());
+    load_source(Source::Stream { name, reader, extension }, options)
+}
+
 fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
     options.validate()?;
     let source_name = source.display_path();

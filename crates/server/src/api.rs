@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use genreid_audio::{AudioError, load_bytes};
+use genreid_audio::{AudioError, load_reader};
 use genreid_models::verdict::load_options;
 use genreid_models::{BUILTIN_MODELS, Model, classify_signal};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ use serde_json::json;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::upload::{UploadError, read_upload};
+use crate::upload::{ChunkReader, UploadError, check_declared, stream_upload};
 use crate::{AppState, Event, spectrogram};
 
 /// Query parameters of `POST /api/classify`.
@@ -64,6 +64,15 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+fn upload_error(e: UploadError) -> ApiError {
+    match e {
+        UploadError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        UploadError::Empty | UploadError::Malformed(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+        }
     }
 }
 
@@ -111,54 +120,48 @@ async fn classify_upload(
         return Err(e);
     };
     let _gauge = state.metrics.enter();
+    check_declared(request.headers(), state.config.max_upload_bytes).map_err(upload_error)?;
     let deadline = start + state.config.timeout;
-    let upload = tokio::time::timeout_at(
-        deadline.into(),
-        read_upload(request, state.config.max_upload_bytes, query.name.clone()),
-    )
-    .await
-    .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
-    .map_err(|e| match e {
-        UploadError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        UploadError::Empty | UploadError::Malformed(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
-        }
-    })?;
-
     let worker = tokio::time::timeout_at(deadline.into(), state.workers.clone().acquire_owned())
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "no worker became free in time"))?
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
     let queued = start.elapsed();
-    let job_state = state.clone();
     let with_segments = query.segments;
     let with_picture = query.spectrogram;
-    let job = tokio::task::spawn_blocking(move || {
-        let _worker = worker;
-        let model = &job_state.model;
-        let mut options = load_options(model);
-        options.max_seconds = job_state.config.max_audio_seconds;
-        let t0 = Instant::now();
-        let signal = load_bytes(&upload.name, upload.bytes, &options).map_err(|e| {
-            let status = match e {
-                AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            ApiError::new(status, e.to_string())
-        })?;
-        let decoded = t0.elapsed();
-        let verdict = classify_signal(model, &signal, &upload.name, job_state.hop, with_segments)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {e}", upload.name)))?;
-        let picture = with_picture.then(|| spectrogram::picture(&signal)).flatten();
-        let inferred = t0.elapsed() - decoded;
-        Ok::<_, ApiError>((
-            verdict,
-            picture,
-            signal.len() as f64 / f64::from(signal.sample_rate),
-            decoded,
-            inferred,
-        ))
-    });
+    // Decoding starts as soon as the upload's name is known and runs while
+    // the bytes arrive, on the blocking pool.
+    let launch = |name: String, reader: ChunkReader| {
+        let job_state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let _worker = worker;
+            let model = &job_state.model;
+            let mut options = load_options(model);
+            options.max_seconds = job_state.config.max_audio_seconds;
+            let t0 = Instant::now();
+            let signal = load_reader(&name, Box::new(reader), &options).map_err(|e| {
+                let status = match e {
+                    AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, e.to_string())
+            })?;
+            let decoded = t0.elapsed();
+            let verdict = classify_signal(model, &signal, &name, job_state.hop, with_segments)
+                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: {e}")))?;
+            let picture = with_picture.then(|| spectrogram::picture(&signal)).flatten();
+            let inferred = t0.elapsed() - decoded;
+            let seconds = signal.len() as f64 / f64::from(signal.sample_rate);
+            Ok::<_, ApiError>((verdict, picture, seconds, decoded, inferred))
+        })
+    };
+    let job = tokio::time::timeout_at(
+        deadline.into(),
+        stream_upload(request, state.config.max_upload_bytes, query.name.clone(), launch),
+    )
+    .await
+    .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
+    .map_err(upload_error)?;
     let (verdict, picture, seconds, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "classification did not finish in time"))?

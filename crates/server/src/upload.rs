@@ -1,17 +1,18 @@
-//! Reading an upload, raw or multipart, never holding more than the limit.
+//! Receiving an upload, raw or multipart, and passing it on to the decoder
+//! chunk by chunk as it arrives: the encoded bytes are never held whole.
 
-use axum::body::Body;
+use std::io::Read;
+use std::sync::Mutex;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use futures_util::StreamExt;
+use tokio::sync::mpsc;
 
-/// An uploaded file.
-pub(crate) struct Upload {
-    /// The client's file name (multipart), `?name=`, or "upload".
-    pub name: String,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
-}
+/// Chunks in flight between the connection and the decoder.
+const CHANNEL_CHUNKS: usize = 8;
 
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]
@@ -24,91 +25,132 @@ pub(crate) enum UploadError {
     Malformed(String),
 }
 
-/// Collects an upload up to `limit` bytes. Past the limit it keeps reading
-/// and discarding, up to twice the limit plus 1 MiB, so that an ordinary
-/// client that sends its whole body before reading the answer receives the
-/// 413 instead of a broken connection; a larger upload is cut off.
-struct Sink {
-    bytes: Vec<u8>,
+/// Past the limit an upload is still read, and discarded, up to twice the
+/// limit plus 1 MiB, so that an ordinary client that sends its whole body
+/// before reading the answer receives the 413 instead of a broken
+/// connection; a larger upload is cut off.
+fn drain_limit(limit: usize) -> usize {
+    limit.saturating_mul(2).saturating_add(1 << 20)
+}
+
+/// Refuses at once an upload whose declared length is far over the limit.
+pub(crate) fn check_declared(headers: &HeaderMap, limit: usize) -> Result<(), UploadError> {
+    let declared =
+        headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > drain_limit(limit)) {
+        return Err(UploadError::TooLarge(limit));
+    }
+    Ok(())
+}
+
+/// The decoder's side of the channel: a blocking reader over the chunks.
+pub(crate) struct ChunkReader {
+    chunks: Mutex<mpsc::Receiver<std::io::Result<Bytes>>>,
+    current: Bytes,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            let next = self.chunks.get_mut().unwrap_or_else(|p| p.into_inner()).blocking_recv();
+            match next {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// Counts what arrives and forwards it while under the limit.
+struct Forward {
+    to_decoder: Option<mpsc::Sender<std::io::Result<Bytes>>>,
     limit: usize,
     seen: usize,
 }
 
-impl Sink {
-    fn drain_limit(limit: usize) -> usize {
-        limit.saturating_mul(2).saturating_add(1 << 20)
-    }
-
-    fn push(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+impl Forward {
+    /// Passes one chunk on; `Err` stops reading the upload.
+    async fn push(&mut self, chunk: Bytes) -> Result<(), UploadError> {
         self.seen = self.seen.saturating_add(chunk.len());
         if self.seen > self.limit {
-            self.bytes = Vec::new();
-            if self.seen > Self::drain_limit(self.limit) {
+            if let Some(tx) = self.to_decoder.take() {
+                let refused = std::io::Error::other(UploadError::TooLarge(self.limit).to_string());
+                let _ = tx.send(Err(refused)).await;
+            }
+            if self.seen > drain_limit(self.limit) {
                 return Err(UploadError::TooLarge(self.limit));
             }
-        } else {
-            self.bytes.extend_from_slice(chunk);
+        } else if let Some(tx) = &self.to_decoder
+            && tx.send(Ok(chunk)).await.is_err()
+        {
+            // The decoder stopped early (enough audio, or a decoding error):
+            // the rest of the upload is not needed.
+            self.to_decoder = None;
         }
         Ok(())
     }
 
-    fn finish(self) -> Result<Vec<u8>, UploadError> {
-        if self.seen > self.limit { Err(UploadError::TooLarge(self.limit)) } else { Ok(self.bytes) }
+    fn finish(self) -> Result<(), UploadError> {
+        match self.seen {
+            0 => Err(UploadError::Empty),
+            n if n > self.limit => Err(UploadError::TooLarge(self.limit)),
+            _ => Ok(()),
+        }
     }
 }
 
-/// Reads the request's audio: the first file field of a multipart form, or
-/// the whole body. A declared or actual size over `limit` stops reading.
-pub(crate) async fn read_upload(
+/// Reads the request's audio (the first file field of a multipart form, or
+/// the whole body) and streams it to a decoder that `start` launches once
+/// the upload's name is known (`start` gets the name and a reader, and
+/// returns a handle to the decoding job). Never holds more than a few
+/// chunks of the upload.
+pub(crate) async fn stream_upload<J>(
     request: Request,
     limit: usize,
     name: Option<String>,
-) -> Result<Upload, UploadError> {
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > Sink::drain_limit(limit)) {
-        return Err(UploadError::TooLarge(limit));
-    }
+    start: impl FnOnce(String, ChunkReader) -> J,
+) -> Result<J, UploadError> {
     let multipart = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let mut sink = Sink { bytes: Vec::with_capacity(declared.unwrap_or(0).min(limit)), limit, seen: 0 };
-    let mut name = name;
+    let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+    let reader = ChunkReader { chunks: Mutex::new(rx), current: Bytes::new() };
+    let mut forward = Forward { to_decoder: Some(tx), limit, seen: 0 };
+    let job;
     if multipart {
         let mut form =
             Multipart::from_request(request, &()).await.map_err(|e| UploadError::Malformed(e.body_text()))?;
-        loop {
-            let field = form.next_field().await.map_err(|e| UploadError::Malformed(e.body_text()))?;
-            let Some(mut field) = field else { break };
-            if field.file_name().is_none() && field.name() != Some("file") {
-                continue;
+        let mut field = loop {
+            match form.next_field().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
+                None => return Err(UploadError::Empty),
+                Some(field) if field.file_name().is_some() || field.name() == Some("file") => break field,
+                Some(_) => continue,
             }
-            if name.is_none() {
-                name = field.file_name().map(str::to_string);
-            }
-            while let Some(chunk) = field.chunk().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
-                sink.push(&chunk)?;
-            }
-            break;
+        };
+        job = start(clean_name(name.or_else(|| field.file_name().map(str::to_string))), reader);
+        while let Some(chunk) = field.chunk().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
+            forward.push(chunk).await?;
         }
     } else {
+        job = start(clean_name(name), reader);
         let mut stream = Body::into_data_stream(request.into_body());
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| UploadError::Malformed(e.to_string()))?;
-            sink.push(&chunk)?;
+            forward.push(chunk.map_err(|e| UploadError::Malformed(e.to_string()))?).await?;
         }
     }
-    let bytes = sink.finish()?;
-    if bytes.is_empty() {
-        return Err(UploadError::Empty);
-    }
+    forward.finish()?;
+    Ok(job)
+}
+
+/// A name is shown in errors and on the dashboard: short and plain.
+fn clean_name(name: Option<String>) -> String {
     let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
-    // A name is shown in errors and on the dashboard: keep it short and plain.
-    let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
-    Ok(Upload { name, bytes })
+    name.chars().filter(|c| !c.is_control()).take(200).collect()
 }
