@@ -132,6 +132,10 @@ async function startDashboard() {
   const source = new EventSource("/api/events");
   source.addEventListener("open", () => { $("live-status").textContent = "live"; });
   source.addEventListener("error", () => { $("live-status").textContent = "reconnecting…"; });
+  source.addEventListener("refused", () => {
+    errors += 1;
+    renderDashboard();
+  });
   source.addEventListener("verdict", (message) => {
     const event = JSON.parse(message.data);
     total += 1;

@@ -28,7 +28,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::upload::{ChunkReader, UploadError, check_declared, stream_upload};
-use crate::{AppState, Event, spectrogram};
+use crate::{AppState, Event, Live, spectrogram};
 
 /// Query parameters of `POST /api/classify`.
 #[derive(Debug, Default, Deserialize)]
@@ -229,14 +229,19 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value
     }))
 }
 
-/// `GET /api/events`: a server-sent `verdict` event per classified upload.
+/// `GET /api/events`: a server-sent `verdict` event per classified upload
+/// (`{time_ms, name, genre, confidence}`) and a `refused` event per refused
+/// or failed one (`{kind}`).
 pub async fn events(
     State(state): State<Arc<AppState>>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = BroadcastStream::new(state.events.subscribe()).filter_map(|event| {
+    let stream = BroadcastStream::new(state.events.subscribe()).filter_map(|live| {
         // A slow client that fell behind skips what it missed.
-        let event = event.ok()?;
-        SseEvent::default().event("verdict").json_data(&event).ok().map(Ok)
+        let event = match live.ok()? {
+            Live::Verdict(event) => SseEvent::default().event("verdict").json_data(&event),
+            Live::Refused(kind) => SseEvent::default().event("refused").json_data(json!({ "kind": kind })),
+        };
+        event.ok().map(Ok)
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

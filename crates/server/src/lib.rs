@@ -6,7 +6,7 @@
 //!   the request body or as a `multipart/form-data` field; answers the verdict
 //!   as JSON ([`api`]);
 //! - `GET /api/models`, `GET /api/stats`, `GET /api/events` (server-sent
-//!   events, one `verdict` event per classified upload), `GET /health`,
+//!   events: `verdict` per classified upload, `refused` per refused one), `GET /health`,
 //!   `GET /metrics` (Prometheus text format);
 //! - `GET /`: the page (HTML, JS and CSS embedded in the binary).
 //!
@@ -74,6 +74,15 @@ pub struct Event {
     pub confidence: f64,
 }
 
+/// What the live stream carries.
+#[derive(Debug, Clone)]
+enum Live {
+    /// An upload was classified (SSE event `verdict`).
+    Verdict(Event),
+    /// An upload was refused or failed (SSE event `refused`, data `{"kind": ...}`).
+    Refused(&'static str),
+}
+
 /// Running totals for `/api/stats`.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Stats {
@@ -104,7 +113,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Frames between a tagger's 3-s patches (back to back, as musicnn).
     hop: usize,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Live>,
     stats: Mutex<Stats>,
     started: Instant,
 }
@@ -139,12 +148,13 @@ impl AppState {
             }
         }
         // No subscriber is fine: nobody is watching the dashboard.
-        let _ = self.events.send(event);
+        let _ = self.events.send(Live::Verdict(event));
     }
 
-    fn record_error(&self, kind: &str) {
+    fn record_error(&self, kind: &'static str) {
         self.metrics.error(kind);
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).errors += 1;
+        let _ = self.events.send(Live::Refused(kind));
     }
 }
 

@@ -93,6 +93,7 @@ async fn bad_uploads_get_clear_http_errors() {
     let addr = start("musicnn-gtzan", config).await;
     let url = format!("http://{addr}/api/classify");
     let http = client();
+    let mut events = http.get(format!("http://{addr}/api/events")).send().await.unwrap().bytes_stream();
     let status_and_error = |response: reqwest::Response| async move {
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.unwrap();
@@ -123,6 +124,15 @@ async fn bad_uploads_get_clear_http_errors() {
     cut.truncate(300);
     let (status, error) = status_and_error(http.post(&url).body(cut).send().await.unwrap()).await;
     assert_eq!(status, 422, "{error}");
+
+    // The live stream tells the dashboard about refusals too.
+    let mut seen = String::new();
+    while !seen.contains("\"kind\":\"corrupt\"") {
+        let chunk =
+            tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: refused") && seen.contains("\"kind\":\"too_large\""), "{seen}");
 
     let metrics = http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
     for kind in ["too_large", "unsupported", "malformed", "corrupt"] {
