@@ -73,54 +73,46 @@ impl Source<'_> {
 /// the source and the cause.
 pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
     let path = source.display_path();
-    if let Source::Stream { reader, extension, .. } = source {
-        let extension = extension.map(str::to_ascii_lowercase);
-        let guarded =
-            catch_unwind(AssertUnwindSafe(|| decode_stream(reader, extension.as_deref(), &path, max_frames)));
-        return guarded.unwrap_or_else(|_| {
-            Err(AudioError::Decode {
-                path: path.clone(),
-                reason: "decoder panicked on malformed data".into(),
-            })
-        });
-    }
-    let (media, extension): (Box<dyn MediaSource>, Option<String>) = match source {
-        Source::File(p) => {
-            let file = File::open(p).map_err(|e| AudioError::Io { path: path.clone(), source: e })?;
-            let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-            (Box::new(file), ext)
-        }
-        Source::Bytes { bytes, extension, .. } => {
-            (Box::new(Cursor::new(bytes)), extension.map(str::to_ascii_lowercase))
-        }
-        Source::Stream { .. } => unreachable!("streams are decoded above"),
-    };
-    let guarded =
-        catch_unwind(AssertUnwindSafe(|| decode_media(media, extension.as_deref(), &path, max_frames)));
+    let guarded = catch_unwind(AssertUnwindSafe(|| decode_source(source, &path, max_frames)));
     guarded.unwrap_or_else(|_| {
         Err(AudioError::Decode { path: path.clone(), reason: "decoder panicked on malformed data".into() })
     })
 }
 
-fn decode_media(
-    mut media: Box<dyn MediaSource>,
-    extension: Option<&str>,
-    path: &Path,
-    max_frames: usize,
-) -> Result<Decoded> {
+/// Reads the first bytes (to recognise Sun `.au`, which Symphonia does not
+/// read), puts them back in front of the rest, and hands the source to the
+/// right reader. A stream cannot seek, so its first bytes are chained back.
+fn decode_source(source: Source<'_>, path: &Path, max_frames: usize) -> Result<Decoded> {
     let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
     let mut magic = [0u8; 4];
-    let got = read_up_to(media.as_mut(), &mut magic).map_err(io)?;
+    let lower = |e: Option<&str>| e.map(str::to_ascii_lowercase);
+    let (media, extension, got): (Box<dyn MediaSource>, Option<String>, usize) = match source {
+        Source::File(p) => {
+            let mut file = File::open(p).map_err(io)?;
+            let got = read_up_to(&mut file, &mut magic).map_err(io)?;
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+            (Box::new(file), lower(p.extension().and_then(|e| e.to_str())), got)
+        }
+        Source::Bytes { bytes, extension, .. } => {
+            let got = bytes.len().min(magic.len());
+            magic[..got].copy_from_slice(&bytes[..got]);
+            (Box::new(Cursor::new(bytes)), lower(extension), got)
+        }
+        Source::Stream { mut reader, extension, .. } => {
+            let got = read_up_to(&mut reader, &mut magic).map_err(io)?;
+            let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
+            (Box::new(ReadOnlySource::new(whole)), lower(extension), got)
+        }
+    };
     if got == 0 {
         return Err(AudioError::Empty { path: path.to_path_buf() });
     }
-    media.seek(SeekFrom::Start(0)).map_err(io)?;
     let decoded = if got == 4 && magic == sun_au::MAGIC {
         let (header, mono) = sun_au::read_mono(std::io::BufReader::new(media), max_frames)
             .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
         Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
     } else {
-        decode_symphonia(media, extension, path, max_frames)?
+        decode_symphonia(media, extension.as_deref(), path, max_frames)?
     };
     if decoded.signal.is_empty() {
         return Err(AudioError::NoSamples { path: path.to_path_buf() });
@@ -128,41 +120,7 @@ fn decode_media(
     Ok(decoded)
 }
 
-/// Decodes a non-seekable stream: its first bytes are read to recognise Sun
-/// `.au`, then handed back in front of the rest.
-fn decode_stream(
-    mut reader: Box<dyn Read + Send + Sync>,
-    extension: Option<&str>,
-    path: &Path,
-    max_frames: usize,
-) -> Result<Decoded> {
-    let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
-    let mut magic = [0u8; 4];
-    let mut got = 0;
-    while got < magic.len() {
-        match reader.read(&mut magic[got..]).map_err(io)? {
-            0 => break,
-            k => got += k,
-        }
-    }
-    if got == 0 {
-        return Err(AudioError::Empty { path: path.to_path_buf() });
-    }
-    let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
-    let decoded = if got == 4 && magic == sun_au::MAGIC {
-        let (header, mono) = sun_au::read_mono(std::io::BufReader::new(whole), max_frames)
-            .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
-        Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
-    } else {
-        decode_symphonia(Box::new(ReadOnlySource::new(whole)), extension, path, max_frames)?
-    };
-    if decoded.signal.is_empty() {
-        return Err(AudioError::NoSamples { path: path.to_path_buf() });
-    }
-    Ok(decoded)
-}
-
-fn read_up_to(r: &mut dyn MediaSource, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..])? {
