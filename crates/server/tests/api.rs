@@ -13,6 +13,20 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap()
 }
 
+/// Reads a server-sent event stream until `needle` appears (10 s per chunk at most).
+async fn read_events_until(
+    events: &mut (impl futures_util::Stream<Item = reqwest::Result<axum::body::Bytes>> + Unpin),
+    needle: &str,
+) -> String {
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        let chunk =
+            tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classify_answers_and_feeds_stats_metrics_and_events() {
     let addr = start("musicnn-gtzan", Config::default()).await;
@@ -53,12 +67,7 @@ async fn classify_answers_and_feeds_stats_metrics_and_events() {
     assert!(answer.get("segments").is_none());
 
     // The event stream saw a verdict.
-    let mut seen = String::new();
-    while !seen.contains("event: verdict") {
-        let chunk =
-            tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = read_events_until(&mut events, "event: verdict").await;
     assert!(seen.contains("\"genre\":\"metal\""), "{seen}");
 
     let stats: serde_json::Value =
@@ -126,12 +135,7 @@ async fn bad_uploads_get_clear_http_errors() {
     assert_eq!(status, 422, "{error}");
 
     // The live stream tells the dashboard about refusals too.
-    let mut seen = String::new();
-    while !seen.contains("\"kind\":\"corrupt\"") {
-        let chunk =
-            tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = read_events_until(&mut events, "\"kind\":\"corrupt\"").await;
     assert!(seen.contains("event: refused") && seen.contains("\"kind\":\"too_large\""), "{seen}");
 
     let metrics = http.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
@@ -163,22 +167,13 @@ async fn a_full_server_says_503_with_retry_after_and_slow_uploads_time_out() {
         async move { http.post(&url).body(slow_body(Duration::from_secs(3))).send().await.unwrap() }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let second = http
-        .post(&url)
-        .body(read("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav"))
-        .send()
-        .await
-        .unwrap();
+    let clip = read("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav");
+    let second = http.post(&url).body(clip.clone()).send().await.unwrap();
     assert_eq!(second.status(), 503);
     assert_eq!(second.headers()["retry-after"], "1");
     let first = first.await.unwrap();
     assert_eq!(first.status(), 408, "the stalled upload times out after 1 s");
     // Free again: a normal upload is answered.
-    let third = http
-        .post(&url)
-        .body(read("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav"))
-        .send()
-        .await
-        .unwrap();
+    let third = http.post(&url).body(clip).send().await.unwrap();
     assert_eq!(third.status(), 200);
 }
