@@ -5,9 +5,11 @@
 
 mod classify_cmd;
 mod dataset;
+mod experiment_cmd;
 mod features_cmd;
 mod head_cmd;
 mod import_cmd;
+mod network_cmd;
 mod progress;
 mod serve_cmd;
 mod spectrogram_cmd;
@@ -41,8 +43,8 @@ enum Command {
     Tag(tag_cmd::Args),
     /// Serve the HTTP API and web page (genre on upload, live dashboard).
     Serve(serve_cmd::Args),
-    /// Train a classical model on a feature table and save it as a model file.
-    Train(train_cmd::TrainArgs),
+    /// Train a classical model on a feature table, or a network on spectrograms, and save it.
+    Train(Box<train_cmd::TrainArgs>),
     /// Evaluate a model file on a feature table's test rows and write a report.
     Eval(train_cmd::EvalArgs),
     /// Compare model families on one feature table and split.
@@ -53,6 +55,8 @@ enum Command {
     Spectrogram(spectrogram_cmd::Args),
     /// Train a genre head on a pretrained tagger from a folder-per-genre dataset.
     TrainHead(head_cmd::Args),
+    /// Train and compare the networks an experiment file lists, into one report.
+    Experiment(experiment_cmd::Args),
     /// Convert the TensorFlow checkpoints of an unpacked musicnn 0.1.0 wheel into model files.
     ImportMusicnn(import_cmd::Args),
 }
@@ -63,12 +67,13 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
-        Command::Train(args) => train_cmd::train(args),
+        Command::Train(args) => train_cmd::train(*args),
         Command::Eval(args) => train_cmd::eval(args),
         Command::Compare(args) => train_cmd::compare(args),
         Command::Features(args) => features_cmd::run(args),
         Command::Spectrogram(args) => spectrogram_cmd::run(args),
         Command::TrainHead(args) => head_cmd::run(args),
+        Command::Experiment(args) => experiment_cmd::run(args),
         Command::ImportMusicnn(args) => import_cmd::run(args),
     };
     match result {

@@ -1,12 +1,13 @@
 //! `genreid train`, `genreid eval` and `genreid compare`: classical models
 //! on feature tables, evaluated over honest splits, with reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use genreid_data::{FeatureTable, SplitSpec};
+use genreid_data::{DatasetSpec, FeatureTable, SplitSpec};
 use genreid_models::classical::{Params, ReduceSpec};
+use genreid_models::neural::{ArchitectureSpec, NetworkFile};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
 use genreid_train::report::{write_comparison, write_report};
@@ -14,23 +15,26 @@ use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 
 use crate::dataset::dataset_table;
 use crate::features_cmd::TableOptions;
+use crate::network_cmd::{self, NetworkJob, NetworkOptions};
 use crate::table::read_feature_table;
 
 /// Arguments shared by the table-based commands.
 #[derive(Debug, clap::Args)]
-#[group(id = "input", required = true, multiple = false, args = ["features", "dataset"])]
+#[group(id = "source", required = true, multiple = false, args = ["features", "dataset"])]
 pub struct TableArgs {
     /// Feature table (.csv or .parquet) with a `label` column, e.g. from `genreid features`.
     #[arg(long)]
     features: Option<PathBuf>,
-    /// Audio folder with one subfolder per label (GTZAN's layout): features are computed
-    /// on the way (see --set) and cached for the next command.
+    /// Audio dataset: gtzan:PATH, fma:PATH[:small|medium|large], mtt:PATH, folder:PATH,
+    /// csv:FILE, or a folder with one subfolder per label. Classical models get a feature
+    /// table computed on the way (see --set); networks get spectrograms; both are cached.
     #[arg(long)]
     dataset: Option<PathBuf>,
     #[command(flatten)]
     table: TableOptions,
-    /// Split: holdout:FRACTION[:SEED], kfold:K[:SEED], lists:DIR (train/valid/test lists) or
-    /// artist[:K[:SEED]] (K-fold keeping each artist in one fold; needs an `artist` column).
+    /// Split: holdout:FRACTION[:SEED], kfold:K[:SEED], lists:DIR (train/valid/test lists),
+    /// artist[:K[:SEED]] (K-fold keeping each artist in one fold; needs artists) or official
+    /// (the dataset's own split: FMA's, MagnaTagATune's, a manifest's `split` column).
     #[arg(long, default_value = "holdout:0.2")]
     split: String,
     /// Reduce the standardised features before the classifier: svd:N or rf-importance:N
@@ -44,7 +48,9 @@ pub struct TableArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     table: TableArgs,
-    /// Model family: svm, knn, logreg, random-forest or gbm.
+    /// Model family: svm, knn, logreg, random-forest or gbm on feature tables; or a network
+    /// on spectrograms: lenet5, cnn, spectral-cnn, vgg, crnn, crnn-l2reg, crnn-lrs,
+    /// crnn-3conv, crnn-2conv, lstm, gru, custom-cnn (with --dataset).
     #[arg(long)]
     model: String,
     /// Hyper-parameter NAME=VALUE, repeatable (svm: c, kernel, gamma, seed; knn: k; logreg: c,
@@ -66,6 +72,8 @@ pub struct TrainArgs {
     /// [default: --segment, else 30].
     #[arg(long)]
     segment_seconds: Option<f64>,
+    #[command(flatten)]
+    network: NetworkOptions,
 }
 
 /// Arguments of `genreid eval`.
@@ -79,6 +87,9 @@ pub struct EvalArgs {
     /// Report folder.
     #[arg(long)]
     report: PathBuf,
+    /// Seconds of each file decoded at most (network models).
+    #[arg(long, default_value_t = 600.0)]
+    max_seconds: f64,
 }
 
 /// Arguments of `genreid compare`.
@@ -124,7 +135,7 @@ fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec, Option<ReduceSpec>
     let reduce: Option<ReduceSpec> = args.reduce.as_deref().map(str::parse).transpose()?;
     let table = match (&args.features, &args.dataset) {
         (Some(path), _) => read_feature_table(path)?,
-        (None, Some(dir)) => dataset_table(dir, &args.table, None)?,
+        (None, Some(dir)) => dataset_table(&dataset_folder(dir)?, &args.table, None)?,
         (None, None) => bail!("give --features TABLE or --dataset FOLDER"),
     };
     if table.classes().len() < 2 {
@@ -133,9 +144,38 @@ fn load(args: &TableArgs) -> Result<(FeatureTable, SplitSpec, Option<ReduceSpec>
     Ok((table, spec, reduce))
 }
 
+/// The folder of a `folder:` or `gtzan:` dataset (or a bare folder), for feature tables.
+fn dataset_folder(spec: &Path) -> Result<PathBuf> {
+    let text = spec.to_string_lossy();
+    if spec.is_dir() {
+        return Ok(spec.to_path_buf());
+    }
+    match DatasetSpec::parse(&text)? {
+        DatasetSpec::Folder(p) | DatasetSpec::Gtzan(p) => Ok(p),
+        other => bail!(
+            "{other}: feature tables are computed from folder-per-label datasets (gtzan:, folder:); \
+                        use a network model or `genreid features` for this dataset"
+        ),
+    }
+}
+
 /// Trains a model, reports its held-out scores, and saves it fitted on the
 /// split's training rows (all rows for k-fold).
 pub fn train(args: TrainArgs) -> Result<ExitCode> {
+    if ArchitectureSpec::from_name(&args.model).is_some() {
+        let dataset =
+            args.table.dataset.as_ref().ok_or_else(|| anyhow!("networks train on --dataset SPEC"))?;
+        let dataset = dataset.to_string_lossy();
+        let job = NetworkJob {
+            dataset: &dataset,
+            split: &args.table.split,
+            architecture: &args.model,
+            segment: args.table.table.segment,
+            out: &args.out,
+            report: args.report.as_deref(),
+        };
+        return network_cmd::train(job, &args.network);
+    }
     let (table, spec, reduce) = load(&args.table)?;
     let kind: ClassifierKind = args.model.parse()?;
     let params = parse_params(&args.params)?;
@@ -187,6 +227,15 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
 
 /// Scores an existing model on the test rows of a split (every row for k-fold).
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
+    if let (Ok(_), Some(dataset)) = (NetworkFile::load(&args.model), &args.table.dataset) {
+        return network_cmd::eval(
+            &args.model,
+            &dataset.to_string_lossy(),
+            &args.table.split,
+            &args.report,
+            args.max_seconds,
+        );
+    }
     let (table, spec, _) = load(&args.table)?;
     let model = ModelFile::load(&args.model)?;
     if model.preprocessing.columns != table.columns {

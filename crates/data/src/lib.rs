@@ -1,11 +1,17 @@
-//! Data for training and evaluation: feature tables read from CSV, and
+//! Data for training and evaluation: audio datasets (GTZAN, FMA,
+//! MagnaTagATune, folders, manifests), a spectrogram cache, feature tables
+//! read from CSV, and
 //! honest splits (stratified hold-out, stratified k-fold, published file
 //! lists such as GTZAN's artist-disjoint "fault-filtered" split).
 
+pub mod cache;
+pub mod dataset;
 mod rng;
 mod split;
 mod table;
 
+pub use cache::{CacheEntry, SpectrogramCache};
+pub use dataset::{Dataset, DatasetSpec, Part, Track};
 pub use rng::SplitMix64;
 pub use split::{Fold, SplitSpec, folds, group_folds};
 pub use table::{BOOKKEEPING, FeatureTable, read_table};
@@ -28,6 +34,14 @@ pub enum DataError {
     Invalid {
         /// The file.
         path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A dataset specification is malformed or names nothing usable.
+    #[error("dataset {spec:?}: {reason}")]
+    Dataset {
+        /// The specification as given.
+        spec: String,
         /// What is wrong.
         reason: String,
     },

@@ -28,6 +28,9 @@ pub enum SplitSpec {
     /// `lists:DIR`: `train*.txt`, `valid*.txt`, `test*.txt` file lists in DIR,
     /// one path per line, matched to rows by file name (extension ignored).
     Lists(PathBuf),
+    /// `official`: the dataset's own published split (FMA's `set/split`,
+    /// a manifest's `split` column, MagnaTagATune's lists).
+    Official,
     /// `artist[:K[:SEED]]`: K-fold cross-validation in which all rows of one
     /// artist (the table's `artist` column) fall in the same fold.
     Artist {
@@ -42,6 +45,9 @@ impl SplitSpec {
     /// Parses `holdout:0.2`, `kfold:10`, `lists:DIR` (seed defaults to 0).
     pub fn parse(spec: &str) -> Result<Self> {
         let bad = |reason: &str| DataError::Split { spec: spec.into(), reason: reason.into() };
+        if spec == "official" {
+            return Ok(Self::Official);
+        }
         if spec == "artist" {
             return Ok(Self::Artist { k: 5, seed: 0 });
         }
@@ -90,6 +96,7 @@ impl std::fmt::Display for SplitSpec {
             }
             Self::KFold { k, seed } => write!(f, "stratified {k}-fold cross-validation, seed {seed}"),
             Self::Lists(dir) => write!(f, "file lists in {}", dir.display()),
+            Self::Official => write!(f, "the dataset's own split"),
             Self::Artist { k, seed } => {
                 write!(f, "artist-disjoint {k}-fold cross-validation (by the artist column), seed {seed}")
             }
@@ -163,6 +170,11 @@ pub fn folds(spec: &SplitSpec, labels: &[String], names: &[String]) -> Result<Ve
         SplitSpec::Artist { .. } => Err(DataError::Split {
             spec: spec.to_string(),
             reason: "needs an `artist` column in the table".into(),
+        }),
+        SplitSpec::Official => Err(DataError::Split {
+            spec: spec.to_string(),
+            reason: "needs a dataset with its own split (fma:, mtt: or a csv: manifest with a split column)"
+                .into(),
         }),
     }
 }

@@ -1,9 +1,11 @@
 //! The models `--model` can name: the built-in ones (embedded in the
 //! binary, nothing to download) or a model file on disk, of either kind:
-//! a classical model (JSON) or a pretrained tagger (safetensors).
+//! a classical model (JSON), a pretrained tagger or a network trained here
+//! (both safetensors).
 
 use std::path::Path;
 
+use crate::neural::{self, NetworkFile};
 use crate::pretrained::{Tagger, TaggerFile};
 use crate::{ModelError, ModelFile, Result};
 
@@ -51,11 +53,15 @@ pub enum Model {
     Classical(ModelFile),
     /// A pretrained tagger, possibly with a genre head.
     Tagger(Tagger),
+    /// A network trained here on spectrogram segments.
+    Network(Box<neural::Classifier>),
 }
 
 fn from_bytes(bytes: &[u8]) -> Result<Model> {
     if bytes.first() == Some(&b'{') {
         Ok(Model::Classical(ModelFile::from_json(bytes)?))
+    } else if let Some(network) = NetworkFile::from_bytes(bytes)? {
+        Ok(Model::Network(Box::new(neural::Classifier::new(network)?)))
     } else {
         Ok(Model::Tagger(Tagger::new(TaggerFile::from_bytes(bytes)?)?))
     }
@@ -95,13 +101,14 @@ impl Model {
                 .genre_head
                 .as_ref()
                 .map_or_else(|| t.manifest().tags.clone(), |h| h.labels.clone()),
+            Model::Network(n) => n.manifest().labels.clone(),
         }
     }
 
     /// The tags a tagger reports beside its verdict (empty for classical models).
     pub fn tags(&self) -> Vec<String> {
         match self {
-            Model::Classical(_) => Vec::new(),
+            Model::Classical(_) | Model::Network(_) => Vec::new(),
             Model::Tagger(t) => t.manifest().tags.clone(),
         }
     }

@@ -5,7 +5,9 @@
 pub mod catalog;
 pub mod classical;
 mod file;
+pub mod neural;
 pub mod pretrained;
+pub mod tensor_file;
 pub mod verdict;
 
 pub use catalog::{BUILTIN_MODELS, DEFAULT_MODEL, Model, builtin, load_model};

@@ -9,10 +9,12 @@
 use std::path::Path;
 
 use genreid_audio::{LoadOptions, Signal, load, load_bytes, segments};
+use genreid_features::input::{cut_segment, segment_starts};
 use genreid_features::{fma518, gtzan57};
 use serde::Serialize;
 
 use crate::catalog::Model;
+use crate::neural;
 use crate::pretrained::Tagger;
 use crate::{ModelError, ModelFile, Result};
 
@@ -125,6 +127,9 @@ pub fn load_options(model: &Model) -> LoadOptions {
             LoadOptions { sample_rate: (rate > 0).then_some(rate), ..Default::default() }
         }
         Model::Tagger(t) => t.load_options(),
+        Model::Network(n) => {
+            LoadOptions { sample_rate: Some(n.manifest().input.sample_rate), ..Default::default() }
+        }
     }
 }
 
@@ -162,7 +167,47 @@ pub fn classify_signal(
     match model {
         Model::Classical(m) => classify_classical(signal, name, m, with_segments),
         Model::Tagger(t) => classify_tagged(signal, name, t, hop, with_segments),
+        Model::Network(n) => classify_network(signal, name, n, with_segments),
     }
+}
+
+/// A trained network: the whole track's picture, cut into segments of the
+/// training length (a short track repeats to fill one), each classified.
+fn classify_network(
+    signal: &Signal,
+    name: &str,
+    network: &neural::Classifier,
+    with_segments: bool,
+) -> Result<Verdict> {
+    let m = network.manifest();
+    if signal.sample_rate != m.input.sample_rate {
+        return Err(ModelError::InvalidInput(format!(
+            "{name}: audio at {} Hz given to a network trained at {} Hz",
+            signal.sample_rate, m.input.sample_rate
+        )));
+    }
+    let picture =
+        m.input.compute(&signal.samples).map_err(|e| ModelError::InvalidInput(format!("{name}: {e}")))?;
+    let [bins, total] = picture.shape();
+    let mut time_major = vec![0.0f32; bins * total];
+    genreid_features::matrix::transpose(&picture.data, bins, total, &mut time_major);
+    let frames = m.input.segment_frames(m.segment_seconds);
+    let hop = m.input.hop_frames(m.segment_seconds);
+    let starts = segment_starts(total, frames, hop);
+    let mut batch = Vec::with_capacity(starts.len() * frames * bins);
+    let mut one = Vec::new();
+    for &s in &starts {
+        cut_segment(&time_major, bins, s, frames, &mut one);
+        batch.extend_from_slice(&one);
+    }
+    let per_segment = network.predict(&batch, frames)?;
+    let seconds_per_frame = m.input.hop_length as f64 / f64::from(m.input.sample_rate);
+    let duration = signal.duration_seconds();
+    let spans: Vec<(f64, f64)> = starts
+        .iter()
+        .map(|&s| (s as f64 * seconds_per_frame, ((s + frames - 1) as f64 * seconds_per_frame).min(duration)))
+        .collect();
+    Ok(combine(name, &m.labels, &per_segment, &spans, Probabilities::new(), with_segments))
 }
 
 fn classify_classical(

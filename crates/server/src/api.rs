@@ -80,6 +80,7 @@ fn model_kind(model: &Model) -> &'static str {
     match model {
         Model::Classical(_) => "classical",
         Model::Tagger(_) => "tagger",
+        Model::Network(_) => "network",
     }
 }
 

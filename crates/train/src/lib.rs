@@ -1,10 +1,12 @@
-//! Training and evaluation: fit classical models on feature tables over
+//! Training and evaluation: fit classical models on feature tables and
+//! networks on spectrogram segments over
 //! honest splits, score them with scikit-learn's metric definitions, and
 //! write reports (Markdown, JSON, plots).
 
 pub mod classical;
 pub mod genre_head;
 pub mod metrics;
+pub mod neural;
 pub mod projection;
 pub mod report;
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::weights::{Weight, Weights};
+use super::weights::Weights;
 use crate::classical::{Classifier, StandardScaler};
 use crate::{FORMAT, ModelError, Result};
 
@@ -112,56 +112,25 @@ pub struct TaggerFile {
 impl TaggerFile {
     /// Serialises to safetensors bytes (tensors sorted by name).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let bad = |e: String| ModelError::InvalidInput(e);
-        let manifest = serde_json::to_string(&self.manifest).map_err(|e| bad(e.to_string()))?;
-        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = self
-            .weights
-            .iter()
-            .map(|(k, w)| {
-                (k.clone(), w.shape.clone(), w.values.iter().flat_map(|v| v.to_le_bytes()).collect())
-            })
-            .collect();
-        let views = bytes
-            .iter()
-            .map(|(k, shape, data)| {
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
-                    .map(|v| (k.clone(), v))
-                    .map_err(|e| bad(e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let metadata = HashMap::from([(MANIFEST_KEY.to_string(), manifest)]);
-        safetensors::serialize(views, Some(metadata)).map_err(|e| bad(e.to_string()))
+        let manifest =
+            serde_json::to_string(&self.manifest).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+        crate::tensor_file::encode(&self.weights, HashMap::from([(MANIFEST_KEY.to_string(), manifest)]))
     }
 
     /// Parses and checks safetensors bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bad = |e: String| ModelError::InvalidInput(e);
-        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(format!("not a genreid model file ({e})")))?;
-        let manifest = meta
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(MANIFEST_KEY))
+        let manifest = crate::tensor_file::manifest(bytes, MANIFEST_KEY)?
             .ok_or_else(|| bad("safetensors file without a genreid manifest".into()))?;
         let manifest: TaggerManifest =
-            serde_json::from_str(manifest).map_err(|e| bad(format!("bad genreid manifest ({e})")))?;
+            serde_json::from_str(&manifest).map_err(|e| bad(format!("bad genreid manifest ({e})")))?;
         if manifest.format != FORMAT || manifest.version != TAGGER_VERSION {
             return Err(bad(format!(
                 "format {:?} version {} is not {FORMAT:?} version {TAGGER_VERSION}",
                 manifest.format, manifest.version
             )));
         }
-        let tensors = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
-        let mut weights = Weights::new();
-        for (name, view) in tensors.tensors() {
-            if view.dtype() != safetensors::Dtype::F32 {
-                return Err(bad(format!("tensor {name} is {:?}, not F32", view.dtype())));
-            }
-            let values =
-                view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-            weights.insert(name, Weight { shape: view.shape().to_vec(), values });
-        }
-        Ok(Self { manifest, weights })
+        Ok(Self { manifest, weights: crate::tensor_file::decode(bytes)? })
     }
 
     /// Writes the file atomically (temporary file, then rename).

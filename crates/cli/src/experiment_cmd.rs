@@ -1,0 +1,328 @@
+//! `genreid experiment CONFIG.toml`: a list of network runs (dataset, split,
+//! input, segment length, architecture, hyper-parameters) trained and
+//! evaluated one after another, then one comparison table (Markdown + CSV)
+//! with segment-level and track-level accuracy side by side (seed 000's
+//! Table I layout) and plots, in a report folder.
+//!
+//! ```toml
+//! title = "CRNN, divide and conquer"
+//! dataset = "gtzan:/data/gtzan"   # --dataset overrides
+//! split = "holdout:0.2"
+//! [defaults]                       # any option of `genreid train`
+//! epochs = 30
+//! input = "mel"
+//! [[run]]
+//! model = "crnn"
+//! segment = 30
+//! [[run]]
+//! model = "crnn"
+//! segment = 3
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use genreid_plot::Series;
+use genreid_train::neural::write_network_report;
+use serde::Deserialize;
+
+use crate::network_cmd::{NetworkJob, NetworkOptions, print_summary, train_and_evaluate};
+
+/// Arguments of `genreid experiment`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The experiment file (TOML).
+    config: PathBuf,
+    /// Dataset for every run (overrides the file's `dataset`).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Report folder [default: the config's name beside it, `NAME-report`].
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Epochs for every run (overrides the file; for quick checks).
+    #[arg(long)]
+    epochs: Option<usize>,
+}
+
+/// Per-run settings; anything missing comes from `[defaults]`, then from
+/// `genreid train`'s defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSpec {
+    name: Option<String>,
+    model: Option<String>,
+    dataset: Option<String>,
+    split: Option<String>,
+    input: Option<String>,
+    n_mels: Option<usize>,
+    segment: Option<f64>,
+    overlap: Option<f64>,
+    epochs: Option<usize>,
+    batch_size: Option<usize>,
+    lr: Option<f64>,
+    weight_decay: Option<f64>,
+    schedule: Option<String>,
+    patience: Option<usize>,
+    class_weights: Option<bool>,
+    spec_augment: Option<bool>,
+    seed: Option<u64>,
+    max_seconds: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    title: Option<String>,
+    dataset: Option<String>,
+    split: Option<String>,
+    #[serde(default)]
+    defaults: RunSpec,
+    #[serde(default)]
+    run: Vec<RunSpec>,
+}
+
+macro_rules! merge {
+    ($run:expr, $defaults:expr, $($field:ident),*) => {
+        RunSpec { $($field: $run.$field.clone().or_else(|| $defaults.$field.clone()),)* }
+    };
+}
+
+fn merged(run: &RunSpec, d: &RunSpec) -> RunSpec {
+    merge!(
+        run,
+        d,
+        name,
+        model,
+        dataset,
+        split,
+        input,
+        n_mels,
+        segment,
+        overlap,
+        epochs,
+        batch_size,
+        lr,
+        weight_decay,
+        schedule,
+        patience,
+        class_weights,
+        spec_augment,
+        seed,
+        max_seconds
+    )
+}
+
+fn options(run: &RunSpec, checkpoint: PathBuf) -> NetworkOptions {
+    NetworkOptions {
+        input: run.input.clone().unwrap_or_else(|| "mel".into()),
+        n_mels: run.n_mels.unwrap_or(128),
+        epochs: run.epochs.unwrap_or(30),
+        batch_size: run.batch_size.unwrap_or(32),
+        lr: run.lr.unwrap_or(1e-3),
+        weight_decay: run.weight_decay,
+        schedule: run.schedule.clone(),
+        patience: run.patience.unwrap_or(8),
+        class_weights: run.class_weights.unwrap_or(false),
+        spec_augment: run.spec_augment.unwrap_or(false),
+        overlap: run.overlap.unwrap_or(0.0),
+        seed: run.seed.unwrap_or(0),
+        checkpoint: Some(checkpoint),
+        resume: true,
+        max_seconds: run.max_seconds.unwrap_or(600.0),
+    }
+}
+
+/// One finished run's row.
+struct Row {
+    name: String,
+    model: String,
+    segment: f64,
+    parameters: usize,
+    segment_accuracy: f64,
+    track_mean: f64,
+    track_vote: f64,
+    macro_f1: f64,
+    epochs: usize,
+    seconds: f64,
+}
+
+fn slug(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}
+
+/// Runs the experiment.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("{}: cannot read", args.config.display()))?;
+    let config: Config = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", args.config.display()))?;
+    if config.run.is_empty() {
+        bail!("{}: no [[run]] entries", args.config.display());
+    }
+    let report = args.report.clone().unwrap_or_else(|| {
+        let stem = args.config.file_stem().map_or("experiment".into(), |s| s.to_string_lossy().into_owned());
+        args.config.with_file_name(format!("{stem}-report"))
+    });
+    std::fs::create_dir_all(&report).with_context(|| format!("{}: cannot create", report.display()))?;
+    let title = config.title.clone().unwrap_or_else(|| args.config.display().to_string());
+    let mut rows = Vec::new();
+    for (i, raw) in config.run.iter().enumerate() {
+        let mut run = merged(raw, &config.defaults);
+        if args.epochs.is_some() {
+            run.epochs = args.epochs;
+        }
+        let model = run.model.clone().ok_or_else(|| anyhow!("run {}: no model", i + 1))?;
+        let dataset = args
+            .dataset
+            .clone()
+            .or_else(|| run.dataset.clone())
+            .or_else(|| config.dataset.clone())
+            .ok_or_else(|| anyhow!("run {}: no dataset (give `dataset` in the file or --dataset)", i + 1))?;
+        let split =
+            run.split.clone().or_else(|| config.split.clone()).unwrap_or_else(|| "holdout:0.2".into());
+        let segment = run.segment.unwrap_or(3.0);
+        let name = run.name.clone().unwrap_or_else(|| format!("{model} {segment}s"));
+        let dir = report.join(format!("{:02}-{}", i + 1, slug(&name)));
+        std::fs::create_dir_all(&dir)?;
+        let out = dir.join("model.genreid");
+        eprintln!("\n== run {} of {}: {name} ==", i + 1, config.run.len());
+        let job = NetworkJob {
+            dataset: &dataset,
+            split: &split,
+            architecture: &model,
+            segment: Some(segment),
+            out: &out,
+            report: None,
+        };
+        let result = train_and_evaluate(&job, &options(&run, dir.join("checkpoint")))
+            .with_context(|| format!("run {} ({name})", i + 1))?;
+        let e = &result.evaluation;
+        print_summary(e);
+        write_network_report(&dir, &name, e).map_err(|err| anyhow!(err))?;
+        rows.push(Row {
+            name,
+            model,
+            segment,
+            parameters: result.file.manifest.parameters,
+            segment_accuracy: e.accuracy,
+            track_mean: e.track_accuracy_mean,
+            track_vote: e.track_accuracy_vote,
+            macro_f1: e.macro_f1,
+            epochs: e.history.len(),
+            seconds: e.fit_seconds,
+        });
+        write_tables(&report, &title, &rows)?;
+    }
+    let files = write_tables(&report, &title, &rows)?;
+    eprintln!("\nreport: {}", files.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}", 100.0 * v)
+}
+
+/// `results.md`, `results.csv` and the accuracy-by-segment-length chart.
+fn write_tables(dir: &Path, title: &str, rows: &[Row]) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    let mut md = format!(
+        "# {title}\n\nAccuracy in % on the test tracks. Segment models are scored per segment and per track (v: majority vote of the track's segments; mean: mean probability).\n\n"
+    );
+    md.push_str("| run | model | segment s | segment acc | track acc (v) | track acc (mean) | macro F1 | params | epochs | train s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let mut csv = String::from(
+        "run,model,segment_seconds,segment_accuracy,track_accuracy_vote,track_accuracy_mean,macro_f1,parameters,epochs,train_seconds\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {:.0} |",
+            r.name,
+            r.model,
+            r.segment,
+            pct(r.segment_accuracy),
+            pct(r.track_vote),
+            pct(r.track_mean),
+            r.macro_f1,
+            r.parameters,
+            r.epochs,
+            r.seconds
+        );
+        let _ = writeln!(
+            csv,
+            "\"{}\",{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.1}",
+            r.name.replace('"', "'"),
+            r.model,
+            r.segment,
+            r.segment_accuracy,
+            r.track_vote,
+            r.track_mean,
+            r.macro_f1,
+            r.parameters,
+            r.epochs,
+            r.seconds
+        );
+    }
+    // Seed 000's Table I: per model, whole-clip accuracy and, per shorter
+    // segment length, voted (v) and per-segment accuracy.
+    let mut by_model: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        by_model.entry(r.model.as_str()).or_default().push(r);
+    }
+    let mut lengths: Vec<f64> = rows.iter().map(|r| r.segment).collect();
+    lengths.sort_by(|a, b| b.total_cmp(a));
+    lengths.dedup();
+    if lengths.len() > 1 {
+        md.push_str("\n## By segment length (seed 000, Table I)\n\n| model |");
+        for l in &lengths {
+            let _ = write!(md, " {l}s (v) | {l}s |");
+        }
+        md.push_str(" params |\n|---|");
+        md.push_str(&"---:|".repeat(2 * lengths.len() + 1));
+        md.push('\n');
+        for (model, runs) in &by_model {
+            let _ = write!(md, "| {model} |");
+            for l in &lengths {
+                match runs.iter().find(|r| r.segment == *l) {
+                    Some(r) => {
+                        let _ = write!(md, " {} | {} |", pct(r.track_vote), pct(r.segment_accuracy));
+                    }
+                    None => md.push_str(" – | – |"),
+                }
+            }
+            let params: Vec<String> = runs.iter().map(|r| r.parameters.to_string()).collect();
+            let _ = writeln!(md, " {} |", params.join(" / "));
+        }
+        let series: Vec<Series> = by_model
+            .iter()
+            .map(|(model, runs)| Series {
+                name: (*model).to_string(),
+                points: {
+                    let mut p: Vec<(f64, f64)> = runs.iter().map(|r| (r.segment, r.track_vote)).collect();
+                    p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    p
+                },
+            })
+            .collect();
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("accuracy_by_segment.{ext}"));
+            genreid_plot::line_chart(
+                &series,
+                "Track accuracy (majority vote) by segment length",
+                ("segment length (s)", "track accuracy"),
+                &path,
+            )
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            written.push(path.display().to_string());
+        }
+        md.push_str("\n![accuracy by segment length](accuracy_by_segment.png)\n");
+    }
+    md.push_str("\nEach run's folder holds its model file, report, confusion matrix, ROC curves and training curves.\n");
+    for (name, body) in [("results.md", md), ("results.csv", csv)] {
+        let path = dir.join(name);
+        std::fs::write(&path, body).with_context(|| format!("{}: cannot write", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
