@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         OutputFormat::Table => {
             for v in &verdicts {
-                writeln!(out, "{}\n  genre: {} (majority of segments: {})", v.path, v.genre, v.vote)?;
+                writeln!(out, "{}\n  genre: {} (majority vote: {})", v.path, v.genre, v.vote)?;
                 for (label, p) in ranked(&v.probabilities).iter().take(args.top.max(1)) {
                     let bar = "#".repeat((p * 30.0).round() as usize);
                     writeln!(out, "  {label:<16} {:>5.1}%  {bar}", p * 100.0)?;

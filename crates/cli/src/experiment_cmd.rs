@@ -68,6 +68,7 @@ struct RunSpec {
     patience: Option<usize>,
     class_weights: Option<bool>,
     spec_augment: Option<bool>,
+    augment: Option<String>,
     seed: Option<u64>,
     max_seconds: Option<f64>,
 }
@@ -110,6 +111,7 @@ fn merged(run: &RunSpec, d: &RunSpec) -> RunSpec {
         patience,
         class_weights,
         spec_augment,
+        augment,
         seed,
         max_seconds
     )
@@ -127,6 +129,7 @@ fn options(run: &RunSpec, checkpoint: PathBuf) -> NetworkOptions {
         patience: run.patience.unwrap_or(8),
         class_weights: run.class_weights.unwrap_or(false),
         spec_augment: run.spec_augment.unwrap_or(false),
+        augment: run.augment.clone(),
         overlap: run.overlap.unwrap_or(0.0),
         seed: run.seed.unwrap_or(0),
         checkpoint: Some(checkpoint),

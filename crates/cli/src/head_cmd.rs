@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.cv.iter().map(|s| ClipSplit::parse(s).map_err(|e| anyhow!(e))).collect::<Result<Vec<_>>>()?;
     let tagger = match load_model(Some(&args.base))? {
         Model::Tagger(t) => t,
-        Model::Classical(_) | Model::Network(_) => {
+        Model::Classical(_) | Model::Network(_) | Model::Ensemble(_) => {
             bail!("{}: a genre head needs a pretrained tagger as its base", args.base)
         }
     };

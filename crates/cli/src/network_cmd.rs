@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use genreid_data::{Dataset, DatasetSpec, Fold, SpectrogramCache, SplitSpec};
-use genreid_features::{InputKind, SpectrogramInput};
+use genreid_data::{Dataset, DatasetSpec, Fold, SpectrogramCache, SplitSpec, Track};
+use genreid_features::{Augmentation, InputKind, SpectrogramInput};
 use genreid_models::FORMAT;
 use genreid_models::neural::{
     ArchitectureSpec, Classifier, NETWORK_VERSION, NetworkFile, NetworkManifest, weights_of,
@@ -54,6 +54,11 @@ pub struct NetworkOptions {
     /// SpecAugment: mask a random time band and frequency band of each training segment.
     #[arg(long)]
     pub spec_augment: bool,
+    /// Waveform augmentation of the training tracks (seed 001), e.g.
+    /// `noise:0.005,pitch:2,stretch:0.8-1.2,p:0.5,copies:2`: COPIES extra versions of
+    /// each training track, each transform applied with probability P.
+    #[arg(long)]
+    pub augment: Option<String>,
     /// Overlap between training segments (0 to 0.9).
     #[arg(long, default_value_t = 0.0)]
     pub overlap: f64,
@@ -101,21 +106,33 @@ pub fn open_dataset(spec: &str) -> Result<Dataset> {
 
 /// Spectrograms of every track, from the cache or computed with a progress bar.
 pub fn spectrograms(ds: &Dataset, input: &SpectrogramInput, max_seconds: f64) -> Result<SpectrogramCache> {
-    let bar = ProgressBar::with_draw_target(Some(ds.tracks.len() as u64), ProgressDrawTarget::stderr());
+    spectrograms_of(&ds.tracks, input, max_seconds, None)
+}
+
+/// Spectrograms of `tracks` (augmented when asked), cached.
+fn spectrograms_of(
+    tracks: &[Track],
+    input: &SpectrogramInput,
+    max_seconds: f64,
+    augmentation: Option<&Augmentation>,
+) -> Result<SpectrogramCache> {
+    let bar = ProgressBar::with_draw_target(Some(tracks.len() as u64), ProgressDrawTarget::stderr());
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} spectrograms [{bar:40}] {pos}/{len} {per_sec} ETA {eta}")
     {
         bar.set_style(style.progress_chars("=> "));
     }
     let dir = genreid_data::cache::default_dir().join("spectrograms");
-    let cache = SpectrogramCache::open_or_build(&dir, &ds.tracks, input, max_seconds, &|done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let cache =
+        SpectrogramCache::open_or_build(&dir, tracks, input, max_seconds, augmentation, &|done, _| {
+            bar.set_position(done as u64)
+        })?;
     bar.finish_and_clear();
     eprintln!(
-        "{} {} spectrograms ({} × {} per second of audio) {}",
+        "{} {} {}spectrograms ({} × {} per second of audio) {}",
         if cache.reused { "reused" } else { "computed" },
-        ds.tracks.len() - cache.failures.len(),
+        tracks.len() - cache.failures.len(),
+        if augmentation.is_some() { "augmented " } else { "" },
         input.bins(),
         f64::from(input.sample_rate) / input.hop_length as f64,
         cache.path.display()
@@ -176,6 +193,8 @@ fn config_for(job: &NetworkJob<'_>, o: &NetworkOptions) -> Result<TrainConfig> {
     }
     c.overlap = o.overlap;
     c.seed = o.seed;
+    c.augmentation =
+        o.augment.as_deref().map(str::parse::<Augmentation>).transpose().map_err(|e| anyhow!(e))?;
     Ok(c)
 }
 
@@ -216,6 +235,17 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         (fold.train.clone(), fold.valid.clone())
     };
     let cache = spectrograms(&ds, &config.input, options.max_seconds)?;
+    // Augmented copies of the training tracks only: validation and test stay clean.
+    let (augmented_tracks, augmented_targets): (Vec<Track>, Vec<usize>) = match &config.augmentation {
+        Some(a) => {
+            (0..a.copies).flat_map(|_| train.iter().map(|&t| (ds.tracks[t].clone(), targets[t]))).unzip()
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let augmented_cache = match &config.augmentation {
+        Some(a) => Some(spectrograms_of(&augmented_tracks, &config.input, options.max_seconds, Some(a))?),
+        None => None,
+    };
     let checkpoint_dir = options.checkpoint.clone().unwrap_or_else(|| {
         let mut s = job.out.as_os_str().to_owned();
         s.push(".checkpoint");
@@ -228,8 +258,14 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
             checkpoint_dir.display()
         );
     }
-    let data =
-        TrainData { cache: &cache, targets: &targets, classes: classes.len(), train: &train, valid: &valid };
+    let data = TrainData {
+        cache: &cache,
+        targets: &targets,
+        classes: classes.len(),
+        train: &train,
+        valid: &valid,
+        augmented: augmented_cache.as_ref().map(|c| (c, augmented_targets.as_slice())),
+    };
     let name = run_name(job.architecture, &config);
     eprintln!(
         "training {name}: {} training / {} validation / {} test tracks, split {split}",

@@ -13,8 +13,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use genreid_audio::{LoadOptions, load};
-use genreid_features::SpectrogramInput;
 use genreid_features::input::cut_segment;
+use genreid_features::{Augmentation, SpectrogramInput};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +77,7 @@ pub struct CacheEntry {
 #[derive(Debug, Serialize, Deserialize)]
 struct Index {
     input: SpectrogramInput,
+    augmentation: Option<Augmentation>,
     max_seconds: f64,
     bins: usize,
     entries: Vec<Option<CacheEntry>>,
@@ -103,20 +104,24 @@ pub struct SpectrogramCache {
 impl SpectrogramCache {
     /// Opens the cache of `tracks` under `input` in `dir`, building it first
     /// when absent. Audio is resampled to the input's rate and cut at
-    /// `max_seconds`; `progress(done, total)` is called as tracks finish.
+    /// `max_seconds`; with `augmentation`, entry `i` is the track's audio
+    /// transformed with seed `i` (list a track several times for several
+    /// copies). `progress(done, total)` is called as tracks finish.
     pub fn open_or_build(
         dir: &Path,
         tracks: &[Track],
         input: &SpectrogramInput,
         max_seconds: f64,
+        augmentation: Option<&Augmentation>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Self> {
         input
             .validate()
             .map_err(|e| DataError::Dataset { spec: format!("{input:?}"), reason: e.to_string() })?;
         let settings = format!(
-            "genreid-spectrograms-v1 {} {max_seconds}",
-            serde_json::to_string(input).unwrap_or_default()
+            "genreid-spectrograms-v1 {} {max_seconds} {}",
+            serde_json::to_string(input).unwrap_or_default(),
+            serde_json::to_string(&augmentation).unwrap_or_default()
         );
         let paths: Vec<&Path> = tracks.iter().map(|t| t.path.as_path()).collect();
         let key = files_key(&settings, &paths)?;
@@ -140,7 +145,7 @@ impl SpectrogramCache {
         }
         std::fs::create_dir_all(dir)
             .map_err(|e| DataError::Read { path: dir.to_path_buf(), reason: e.to_string() })?;
-        let index = build(tracks, input, max_seconds, &data_path, progress)?;
+        let index = build(tracks, input, max_seconds, augmentation, &data_path, progress)?;
         let json = serde_json::to_vec(&index)
             .map_err(|e| DataError::Invalid { path: index_path.clone(), reason: e.to_string() })?;
         let temp = index_path.with_extension("json.tmp");
@@ -209,13 +214,20 @@ fn picture(
     track: &Track,
     input: &SpectrogramInput,
     max_seconds: f64,
+    augmentation: Option<(&Augmentation, u64)>,
 ) -> std::result::Result<Vec<f32>, String> {
     let options = LoadOptions { sample_rate: Some(input.sample_rate), max_seconds, ..Default::default() };
     let signal = load(&track.path, &options).map_err(|e| e.to_string())?;
     if signal.is_empty() {
         return Err(format!("{}: no audio samples", track.path.display()));
     }
-    let m = input.compute(&signal.samples).map_err(|e| format!("{}: {e}", track.path.display()))?;
+    let samples = match augmentation {
+        Some((a, seed)) => a
+            .apply(&signal.samples, input.sample_rate, seed)
+            .map_err(|e| format!("{}: augmentation: {e}", track.path.display()))?,
+        None => signal.samples,
+    };
+    let m = input.compute(&samples).map_err(|e| format!("{}: {e}", track.path.display()))?;
     let [bins, frames] = m.shape();
     let mut out = vec![0.0f32; bins * frames];
     genreid_features::matrix::transpose(&m.data, bins, frames, &mut out);
@@ -226,6 +238,7 @@ fn build(
     tracks: &[Track],
     input: &SpectrogramInput,
     max_seconds: f64,
+    augmentation: Option<&Augmentation>,
     data_path: &Path,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Index> {
@@ -236,11 +249,13 @@ fn build(
     let bins = input.bins();
     let (mut entries, mut failures, mut offset) = (Vec::with_capacity(tracks.len()), Vec::new(), 0u64);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    for chunk in tracks.chunks(BUILD_CHUNK) {
+    for (c, chunk) in tracks.chunks(BUILD_CHUNK).enumerate() {
         let pictures: Vec<_> = chunk
             .par_iter()
-            .map(|t| {
-                let p = picture(t, input, max_seconds);
+            .enumerate()
+            .map(|(j, t)| {
+                let seed = (c * BUILD_CHUNK + j) as u64;
+                let p = picture(t, input, max_seconds, augmentation.map(|a| (a, seed)));
                 progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, tracks.len());
                 p
             })
@@ -265,7 +280,14 @@ fn build(
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     std::fs::rename(&temp, data_path).map_err(io)?;
-    Ok(Index { input: input.clone(), max_seconds, bins, entries, failures })
+    Ok(Index {
+        input: input.clone(),
+        augmentation: augmentation.cloned(),
+        max_seconds,
+        bins,
+        entries,
+        failures,
+    })
 }
 
 #[cfg(test)]
@@ -316,7 +338,8 @@ mod tests {
             .collect();
         let input = SpectrogramInput::new(InputKind::Mel);
         let cache_dir = dir.path().join("cache");
-        let cache = SpectrogramCache::open_or_build(&cache_dir, &tracks, &input, 60.0, &|_, _| {}).unwrap();
+        let cache =
+            SpectrogramCache::open_or_build(&cache_dir, &tracks, &input, 60.0, None, &|_, _| {}).unwrap();
         assert!(!cache.reused);
         assert_eq!(cache.failures.len(), 1);
         assert!(cache.failures[0].1.contains("b.wav"), "{:?}", cache.failures);
@@ -334,7 +357,8 @@ mod tests {
         cache.segment(0, 80, 44, &mut seg).unwrap();
         assert_eq!(seg.len(), 44 * 128);
         assert!(cache.segment(1, 0, 44, &mut seg).is_err());
-        let again = SpectrogramCache::open_or_build(&cache_dir, &tracks, &input, 60.0, &|_, _| {}).unwrap();
+        let again =
+            SpectrogramCache::open_or_build(&cache_dir, &tracks, &input, 60.0, None, &|_, _| {}).unwrap();
         assert!(again.reused);
         assert_eq!(again.failures.len(), 1);
     }

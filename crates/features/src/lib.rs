@@ -14,6 +14,7 @@
 //! (`[n_features, n_frames]`); the tests compare each against librosa's own
 //! output in `shared/fixtures/librosa`.
 
+pub mod augment;
 pub mod chroma;
 pub mod cqt;
 pub mod db;
@@ -33,6 +34,7 @@ pub mod temporal;
 pub mod timing;
 pub mod window;
 
+pub use augment::{Augmentation, pitch_shift, time_stretch};
 pub use chroma::{chroma_stft, estimate_tuning};
 pub use cqt::{CqtConfig, chroma_cqt, cqt_magnitude, tonnetz};
 pub use db::{DbConfig, DbRef, amplitude_to_db, min_max_normalize, power_to_db};

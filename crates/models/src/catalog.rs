@@ -55,6 +55,9 @@ pub enum Model {
     Tagger(Tagger),
     /// A network trained here on spectrogram segments.
     Network(Box<neural::Classifier>),
+    /// Several models combined by weighted mean probability and weighted
+    /// majority vote (`--model a.genreid,b.genreid:2`).
+    Ensemble(Vec<(Model, f64)>),
 }
 
 fn from_bytes(bytes: &[u8]) -> Result<Model> {
@@ -74,9 +77,48 @@ pub fn builtin(name: &str) -> Option<Result<Model>> {
     })
 }
 
-/// The model `spec` names: a built-in name, else a model file.
+/// The model `spec` names: a built-in name, else a model file; several,
+/// comma-separated with optional `:WEIGHT`s, make an ensemble.
 pub fn load_model(spec: Option<&str>) -> Result<Model> {
     let spec = spec.unwrap_or(DEFAULT_MODEL);
+    if spec.contains(',') {
+        return ensemble(spec);
+    }
+    load_one(spec)
+}
+
+fn ensemble(spec: &str) -> Result<Model> {
+    let mut members = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, weight) = match part.rsplit_once(':') {
+            Some((n, w)) if w.parse::<f64>().is_ok() => (n, w.parse::<f64>().unwrap_or(1.0)),
+            _ => (part, 1.0),
+        };
+        if !(weight > 0.0 && weight.is_finite()) {
+            return Err(ModelError::InvalidInput(format!("ensemble member {name}: weight must be positive")));
+        }
+        members.push((load_one(name)?, weight));
+    }
+    if members.len() < 2 {
+        return Err(ModelError::InvalidInput(format!("ensemble {spec:?} names fewer than two models")));
+    }
+    let mut first = members[0].0.labels();
+    first.sort();
+    for (m, _) in &members[1..] {
+        let mut labels = m.labels();
+        labels.sort();
+        if labels != first {
+            return Err(ModelError::InvalidInput(format!(
+                "ensemble {spec:?}: members disagree on labels ({} vs {})",
+                first.join(","),
+                labels.join(",")
+            )));
+        }
+    }
+    Ok(Model::Ensemble(members))
+}
+
+fn load_one(spec: &str) -> Result<Model> {
     if let Some(model) = builtin(spec) {
         return model;
     }
@@ -102,6 +144,7 @@ impl Model {
                 .as_ref()
                 .map_or_else(|| t.manifest().tags.clone(), |h| h.labels.clone()),
             Model::Network(n) => n.manifest().labels.clone(),
+            Model::Ensemble(members) => members.first().map_or_else(Vec::new, |(m, _)| m.labels()),
         }
     }
 
@@ -109,6 +152,9 @@ impl Model {
     pub fn tags(&self) -> Vec<String> {
         match self {
             Model::Classical(_) | Model::Network(_) => Vec::new(),
+            Model::Ensemble(members) => {
+                members.iter().map(|(m, _)| m.tags()).find(|t| !t.is_empty()).unwrap_or_default()
+            }
             Model::Tagger(t) => t.manifest().tags.clone(),
         }
     }

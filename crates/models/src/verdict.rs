@@ -130,6 +130,8 @@ pub fn load_options(model: &Model) -> LoadOptions {
         Model::Network(n) => {
             LoadOptions { sample_rate: Some(n.manifest().input.sample_rate), ..Default::default() }
         }
+        // The file's own rate; each member resamples to what it needs.
+        Model::Ensemble(_) => LoadOptions { sample_rate: None, ..Default::default() },
     }
 }
 
@@ -168,7 +170,49 @@ pub fn classify_signal(
         Model::Classical(m) => classify_classical(signal, name, m, with_segments),
         Model::Tagger(t) => classify_tagged(signal, name, t, hop, with_segments),
         Model::Network(n) => classify_network(signal, name, n, with_segments),
+        Model::Ensemble(members) => classify_ensemble(signal, name, members, hop),
     }
+}
+
+/// Members' verdicts combined: weighted mean of their track probabilities
+/// (`genre`) and weighted majority of their verdicts (`vote`, ties broken
+/// by the combined probability). Per-segment timelines are not combined.
+fn classify_ensemble(signal: &Signal, name: &str, members: &[(Model, f64)], hop: usize) -> Result<Verdict> {
+    let labels = members.first().map(|(m, _)| m.labels()).unwrap_or_default();
+    let k = labels.len();
+    let (mut mean, mut votes, mut tags) = (vec![0.0; k], vec![0.0; k], Probabilities::new());
+    let total: f64 = members.iter().map(|(_, w)| w).sum();
+    for (model, weight) in members {
+        let wanted = load_options(model).sample_rate.unwrap_or(signal.sample_rate);
+        let resampled;
+        let input = if wanted == signal.sample_rate {
+            signal
+        } else {
+            resampled = genreid_audio::resample(signal, wanted)
+                .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+            &resampled
+        };
+        let v = classify_signal(model, input, name, hop, false)?;
+        for (c, label) in labels.iter().enumerate() {
+            mean[c] += weight / total
+                * v.probabilities.get(label).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+        }
+        if let Some(c) = labels.iter().position(|l| *l == v.genre) {
+            votes[c] += weight;
+        }
+        if tags.is_empty() {
+            tags = v.tags;
+        }
+    }
+    let vote = (0..k).fold(0, |b, c| if (votes[c], mean[c]) > (votes[b], mean[b]) { c } else { b });
+    Ok(Verdict {
+        path: name.to_string(),
+        genre: labels[argmax(&mean)].clone(),
+        vote: labels[vote].clone(),
+        probabilities: prob_map(&labels, &mean),
+        tags,
+        segments: None,
+    })
 }
 
 /// A trained network: the whole track's picture, cut into segments of the

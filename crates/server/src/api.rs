@@ -81,6 +81,7 @@ fn model_kind(model: &Model) -> &'static str {
         Model::Classical(_) => "classical",
         Model::Tagger(_) => "tagger",
         Model::Network(_) => "network",
+        Model::Ensemble(_) => "ensemble",
     }
 }
 

@@ -88,13 +88,13 @@ pub fn evaluate_network(
         frames: m.input.segment_frames(m.segment_seconds),
         hop: m.input.hop_frames(m.segment_seconds),
     };
-    let segments = segments_of(cache, tracks, cutting);
+    let segments = segments_of(cache, 0, tracks, cutting);
     if segments.is_empty() {
         return Err("no test segments: every test track failed to decode".into());
     }
     let mut probs = Vec::with_capacity(segments.len());
     for batch in segments.chunks(64) {
-        let x = read_batch(cache, batch, cutting.frames).map_err(|e| e.to_string())?;
+        let x = read_batch(&[cache], batch, cutting.frames).map_err(|e| e.to_string())?;
         probs.extend(classifier.predict(&x, cutting.frames).map_err(|e| e.to_string())?);
     }
     let seg_truth: Vec<usize> = segments.iter().map(|s| targets[s.track]).collect();

@@ -21,7 +21,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use genreid_data::{SpectrogramCache, SplitMix64};
-use genreid_features::SpectrogramInput;
+use genreid_features::{Augmentation, SpectrogramInput};
 use genreid_models::neural::{ArchitectureSpec, Network, parameter_count, with_stable_ids};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,9 @@ pub struct TrainConfig {
     pub class_weights: bool,
     /// SpecAugment masking of training segments.
     pub spec_augment: bool,
+    /// Waveform augmentation: extra copies of the training tracks.
+    #[serde(default)]
+    pub augmentation: Option<Augmentation>,
     /// Seed of initialisation, shuffling, dropout and masking.
     pub seed: u64,
 }
@@ -126,6 +129,7 @@ impl TrainConfig {
             patience: Some(8),
             class_weights: false,
             spec_augment: false,
+            augmentation: None,
             seed: 0,
         };
         match name {
@@ -244,6 +248,22 @@ pub struct TrainData<'a> {
     pub train: &'a [usize],
     /// Tracks for early stopping and schedules.
     pub valid: &'a [usize],
+    /// Augmented copies of training tracks (every entry trains) and their
+    /// class indices.
+    pub augmented: Option<(&'a SpectrogramCache, &'a [usize])>,
+}
+
+impl TrainData<'_> {
+    fn sources(&self) -> Vec<&SpectrogramCache> {
+        std::iter::once(self.cache).chain(self.augmented.map(|a| a.0)).collect()
+    }
+
+    fn target(&self, s: &Segment) -> usize {
+        match (s.source, self.augmented) {
+            (1, Some((_, targets))) => targets[s.track],
+            _ => self.targets[s.track],
+        }
+    }
 }
 
 fn lr_at(config: &TrainConfig, epoch: usize, plateau_lr: f64) -> f64 {
@@ -296,7 +316,7 @@ fn validate(
     let weights = vec![1.0f32; data.classes];
     let (mut loss, mut hits) = (0.0, 0usize);
     for batch in segments.chunks(64) {
-        let x = read_batch(data.cache, batch, cutting.frames).map_err(|e| e.to_string())?;
+        let x = read_batch(&[data.cache], batch, cutting.frames).map_err(|e| e.to_string())?;
         let x = Tensor::<3>::from_data(
             TensorData::new(x, [batch.len(), cutting.frames, data.cache.bins]),
             device,
@@ -325,15 +345,20 @@ pub fn train_network(
     device.seed(config.seed);
     let bins = data.cache.bins;
     let cutting = config.cutting();
-    let train_segments = segments_of(data.cache, data.train, cutting);
-    let valid_segments = segments_of(data.cache, data.valid, config.eval_cutting());
+    let mut train_segments = segments_of(data.cache, 0, data.train, cutting);
+    if let Some((augmented, targets)) = data.augmented {
+        let all: Vec<usize> = (0..targets.len()).collect();
+        train_segments.extend(segments_of(augmented, 1, &all, cutting));
+    }
+    let valid_segments = segments_of(data.cache, 0, data.valid, config.eval_cutting());
+    let sources = data.sources();
     if train_segments.is_empty() {
         return Err("no training segments: every training track failed to decode".into());
     }
     let class_weights: Vec<f32> = if config.class_weights {
         let mut counts = vec![0usize; data.classes];
         for s in &train_segments {
-            counts[data.targets[s.track]] += 1;
+            counts[data.target(s)] += 1;
         }
         let n = train_segments.len() as f32;
         counts.iter().map(|&c| if c == 0 { 0.0 } else { n / (data.classes as f32 * c as f32) }).collect()
@@ -376,14 +401,14 @@ pub fn train_network(
         let (mut loss_sum, mut hits, mut seen) = (0.0, 0usize, 0usize);
         network = network.train();
         for (step, batch) in order.chunks(config.batch_size).enumerate() {
-            let mut x = read_batch(data.cache, batch, cutting.frames).map_err(|e| e.to_string())?;
+            let mut x = read_batch(&sources, batch, cutting.frames).map_err(|e| e.to_string())?;
             if config.spec_augment {
                 for seg in x.chunks_mut(cutting.frames * bins) {
                     spec_augment(seg, cutting.frames, bins, &mut rng);
                 }
             }
             let x = Tensor::<3>::from_data(TensorData::new(x, [batch.len(), cutting.frames, bins]), &device);
-            let targets: Vec<usize> = batch.iter().map(|s| data.targets[s.track]).collect();
+            let targets: Vec<usize> = batch.iter().map(|s| data.target(s)).collect();
             let (mut loss, h) = loss_and_hits(network.forward(x), &targets, &class_weights, &device);
             if l2 > 0.0
                 && let Some(p) = network.penalty()

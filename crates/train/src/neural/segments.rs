@@ -8,7 +8,9 @@ use genreid_features::input::segment_starts;
 /// One segment: a track (index into the dataset) and its first frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
-    /// Track index.
+    /// Which cache: 0 the dataset's, 1 the augmented copies'.
+    pub source: usize,
+    /// Track index (within its cache).
     pub track: usize,
     /// First frame.
     pub start: usize,
@@ -23,31 +25,40 @@ pub struct Cutting {
     pub hop: usize,
 }
 
-/// The segments of `tracks` (those with a picture in the cache), track by track.
-pub fn segments_of(cache: &SpectrogramCache, tracks: &[usize], cutting: Cutting) -> Vec<Segment> {
+/// The segments of `tracks` (those with a picture in the cache), track by
+/// track, tagged with `source`.
+pub fn segments_of(
+    cache: &SpectrogramCache,
+    source: usize,
+    tracks: &[usize],
+    cutting: Cutting,
+) -> Vec<Segment> {
     let mut out = Vec::new();
     for &t in tracks {
         if let Some(entry) = cache.entry(t) {
             out.extend(
-                segment_starts(entry.frames, cutting.frames, cutting.hop)
-                    .into_iter()
-                    .map(|start| Segment { track: t, start }),
+                segment_starts(entry.frames, cutting.frames, cutting.hop).into_iter().map(|start| Segment {
+                    source,
+                    track: t,
+                    start,
+                }),
             );
         }
     }
     out
 }
 
-/// Reads `batch` into one `[n, frames, bins]` buffer.
+/// Reads `batch` into one `[n, frames, bins]` buffer; `sources[s.source]`
+/// holds segment `s`.
 pub fn read_batch(
-    cache: &SpectrogramCache,
+    sources: &[&SpectrogramCache],
     batch: &[Segment],
     frames: usize,
 ) -> Result<Vec<f32>, genreid_data::DataError> {
-    let mut values = Vec::with_capacity(batch.len() * frames * cache.bins);
+    let mut values = Vec::with_capacity(batch.len() * frames * sources[0].bins);
     let mut one = Vec::new();
     for s in batch {
-        cache.segment(s.track, s.start, frames, &mut one)?;
+        sources[s.source].segment(s.track, s.start, frames, &mut one)?;
         values.extend_from_slice(&one);
     }
     Ok(values)
