@@ -30,6 +30,7 @@ use genreid_train::neural::write_network_report;
 use serde::Deserialize;
 
 use crate::network_cmd::{NetworkJob, NetworkOptions, print_summary, train_and_evaluate};
+use crate::transfer_cmd::{self, TransferJob};
 
 /// Arguments of `genreid experiment`.
 #[derive(Debug, clap::Args)]
@@ -54,6 +55,9 @@ pub struct Args {
 struct RunSpec {
     name: Option<String>,
     model: Option<String>,
+    backbone: Option<String>,
+    embedding: Option<String>,
+    head: Option<String>,
     dataset: Option<String>,
     split: Option<String>,
     input: Option<String>,
@@ -97,6 +101,9 @@ fn merged(run: &RunSpec, d: &RunSpec) -> RunSpec {
         d,
         name,
         model,
+        backbone,
+        embedding,
+        head,
         dataset,
         split,
         input,
@@ -176,7 +183,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.epochs.is_some() {
             run.epochs = args.epochs;
         }
-        let model = run.model.clone().ok_or_else(|| anyhow!("run {}: no model", i + 1))?;
+        let model = match (&run.backbone, &run.model) {
+            (Some(b), _) => format!("{b}+{}", run.head.as_deref().unwrap_or("logreg")),
+            (None, Some(m)) => m.clone(),
+            (None, None) => bail!("run {}: no model (or backbone)", i + 1),
+        };
         let dataset = args
             .dataset
             .clone()
@@ -199,16 +210,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             out: &out,
             report: None,
         };
-        let result = train_and_evaluate(&job, &options(&run, dir.join("checkpoint")))
-            .with_context(|| format!("run {} ({name})", i + 1))?;
-        let e = &result.evaluation;
+        let evaluation = match &run.backbone {
+            Some(backbone) => transfer_cmd::train_and_evaluate(&TransferJob {
+                dataset: &dataset,
+                split: &split,
+                backbone,
+                embedding: run.embedding.as_deref().unwrap_or("penultimate"),
+                head: run.head.as_deref().unwrap_or("logreg"),
+                params: &[],
+                out: &out,
+            }),
+            None => train_and_evaluate(&job, &options(&run, dir.join("checkpoint"))),
+        }
+        .with_context(|| format!("run {} ({name})", i + 1))?;
+        let e = &evaluation;
         print_summary(e);
         write_network_report(&dir, &name, e).map_err(|err| anyhow!(err))?;
         rows.push(Row {
             name,
             model,
             segment,
-            parameters: result.file.manifest.parameters,
+            parameters: e.parameters,
             segment_accuracy: e.accuracy,
             track_mean: e.track_accuracy_mean,
             track_vote: e.track_accuracy_vote,

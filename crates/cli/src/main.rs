@@ -16,6 +16,7 @@ mod spectrogram_cmd;
 mod table;
 mod tag_cmd;
 mod train_cmd;
+mod transfer_cmd;
 mod walk;
 
 use std::process::ExitCode;

@@ -203,16 +203,9 @@ pub fn run_name(architecture: &str, config: &TrainConfig) -> String {
     format!("{architecture} {} {}s", config.input.kind, config.segment_seconds)
 }
 
-/// The outcome of one trained network.
-pub struct NetworkRun {
-    /// Test scores (history included).
-    pub evaluation: NetworkEvaluation,
-    /// The model file written.
-    pub file: NetworkFile,
-}
-
-/// Trains, saves and evaluates one network; shared by `train` and `experiment`.
-pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Result<NetworkRun> {
+/// Trains, saves and evaluates one network (test scores, history included);
+/// shared by `train` and `experiment`.
+pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Result<NetworkEvaluation> {
     let config = config_for(job, options)?;
     let ds = open_dataset(job.dataset)?;
     let classes = ds.classes();
@@ -342,7 +335,7 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         );
     }
     file.save(job.out).with_context(|| format!("{}: cannot write the model", job.out.display()))?;
-    Ok(NetworkRun { evaluation, file })
+    Ok(evaluation)
 }
 
 /// Prints the scores of one evaluation.
@@ -364,11 +357,10 @@ pub fn print_summary(e: &NetworkEvaluation) {
 /// `genreid train --model ARCH ...`.
 pub fn train(job: NetworkJob<'_>, options: &NetworkOptions) -> Result<ExitCode> {
     let run = train_and_evaluate(&job, options)?;
-    print_summary(&run.evaluation);
+    print_summary(&run);
     eprintln!("saved {}", job.out.display());
     if let Some(dir) = job.report {
-        let files =
-            write_network_report(dir, &run.evaluation.model, &run.evaluation).map_err(|e| anyhow!(e))?;
+        let files = write_network_report(dir, &run.model, &run).map_err(|e| anyhow!(e))?;
         eprintln!("report: {}", files.join(", "));
     }
     Ok(ExitCode::SUCCESS)

@@ -17,6 +17,8 @@ use crate::dataset::dataset_table;
 use crate::features_cmd::TableOptions;
 use crate::network_cmd::{self, NetworkJob, NetworkOptions};
 use crate::table::read_feature_table;
+use crate::transfer_cmd::{self, TransferJob};
+use genreid_train::neural::write_network_report;
 
 /// Arguments shared by the table-based commands.
 #[derive(Debug, clap::Args)]
@@ -51,8 +53,18 @@ pub struct TrainArgs {
     /// Model family: svm, knn, logreg, random-forest or gbm on feature tables; or a network
     /// on spectrograms: lenet5, cnn, spectral-cnn, vgg, crnn, crnn-l2reg, crnn-lrs,
     /// crnn-3conv, crnn-2conv, lstm, gru, custom-cnn (with --dataset).
-    #[arg(long)]
-    model: String,
+    #[arg(long, required_unless_present = "backbone")]
+    model: Option<String>,
+    /// Transfer learning: a pretrained tagger (msd-musicnn, mtt-musicnn, msd-vgg, mtt-vgg or a
+    /// tagger file) whose per-patch embeddings feed a classical head (--head) on --dataset.
+    #[arg(long, conflicts_with = "model")]
+    backbone: Option<String>,
+    /// Backbone outputs the head reads: penultimate, mean_pool, max_pool, taggram (comma-separated).
+    #[arg(long, default_value = "penultimate")]
+    embedding: String,
+    /// The head on the embeddings: logreg, svm, knn, random-forest or gbm.
+    #[arg(long, default_value = "logreg")]
+    head: String,
     /// Hyper-parameter NAME=VALUE, repeatable (svm: c, kernel, gamma, seed; knn: k; logreg: c,
     /// max_iter; random-forest: n_trees, max_depth, min_samples_split, max_features, seed; gbm:
     /// n_rounds, learning_rate, max_depth, lambda, min_child_weight).
@@ -162,14 +174,37 @@ fn dataset_folder(spec: &Path) -> Result<PathBuf> {
 /// Trains a model, reports its held-out scores, and saves it fitted on the
 /// split's training rows (all rows for k-fold).
 pub fn train(args: TrainArgs) -> Result<ExitCode> {
-    if ArchitectureSpec::from_name(&args.model).is_some() {
+    if let Some(backbone) = &args.backbone {
+        let dataset =
+            args.table.dataset.as_ref().ok_or_else(|| anyhow!("--backbone trains on --dataset SPEC"))?;
+        let dataset = dataset.to_string_lossy();
+        let job = TransferJob {
+            dataset: &dataset,
+            split: &args.table.split,
+            backbone,
+            embedding: &args.embedding,
+            head: &args.head,
+            params: &args.params,
+            out: &args.out,
+        };
+        let evaluation = transfer_cmd::train_and_evaluate(&job)?;
+        network_cmd::print_summary(&evaluation);
+        eprintln!("saved {}", args.out.display());
+        if let Some(dir) = &args.report {
+            let files = write_network_report(dir, &evaluation.model, &evaluation).map_err(|e| anyhow!(e))?;
+            eprintln!("report: {}", files.join(", "));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let model = args.model.clone().unwrap_or_default();
+    if ArchitectureSpec::from_name(&model).is_some() {
         let dataset =
             args.table.dataset.as_ref().ok_or_else(|| anyhow!("networks train on --dataset SPEC"))?;
         let dataset = dataset.to_string_lossy();
         let job = NetworkJob {
             dataset: &dataset,
             split: &args.table.split,
-            architecture: &args.model,
+            architecture: &model,
             segment: args.table.table.segment,
             out: &args.out,
             report: args.report.as_deref(),
@@ -177,7 +212,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         return network_cmd::train(job, &args.network);
     }
     let (table, spec, reduce) = load(&args.table)?;
-    let kind: ClassifierKind = args.model.parse()?;
+    let kind: ClassifierKind = model.parse()?;
     let params = parse_params(&args.params)?;
     let grid = Grid::parse(&args.grid).map_err(|e| anyhow!(e))?;
     let recipe = Recipe { kind, params, grid, reduce };

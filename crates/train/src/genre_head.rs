@@ -9,13 +9,13 @@ use genreid_data::{SplitSpec, folds};
 use genreid_models::classical::Params;
 use genreid_models::pretrained::{GenreHead, Tagger};
 use genreid_models::{Classifier, ClassifierKind, StandardScaler};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::classical::Result;
 use crate::metrics::{Metrics, argmax};
 
 /// One labelled clip's per-patch head inputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipPatches {
     /// Clip name (file stem), which orders clips within a genre.
     pub name: String,

@@ -83,7 +83,6 @@ pub fn evaluate_network(
 ) -> Result<NetworkEvaluation, String> {
     let m = classifier.manifest();
     let labels = &m.labels;
-    let k = labels.len();
     let cutting = Cutting {
         frames: m.input.segment_frames(m.segment_seconds),
         hop: m.input.hop_frames(m.segment_seconds),
@@ -97,39 +96,65 @@ pub fn evaluate_network(
         let x = read_batch(&[cache], batch, cutting.frames).map_err(|e| e.to_string())?;
         probs.extend(classifier.predict(&x, cutting.frames).map_err(|e| e.to_string())?);
     }
-    let seg_truth: Vec<usize> = segments.iter().map(|s| targets[s.track]).collect();
+    // Segments come track by track: group them back.
+    let mut per_track: Vec<(usize, Vec<Vec<f64>>)> = Vec::new();
+    let mut last = usize::MAX;
+    for (s, p) in segments.iter().zip(probs) {
+        if s.track != last {
+            per_track.push((targets[s.track], Vec::new()));
+            last = s.track;
+        }
+        if let Some(t) = per_track.last_mut() {
+            t.1.push(p);
+        }
+    }
+    Ok(score_tracks(labels, &per_track, name, split, m.segment_seconds, m.parameters))
+}
+
+/// Scores per-segment probabilities grouped by track (`(true class,
+/// segment probabilities)`): segment metrics, and track metrics by mean
+/// probability and by majority vote. Shared by networks and by heads on a
+/// pretrained backbone.
+pub fn score_tracks(
+    labels: &[String],
+    per_track: &[(usize, Vec<Vec<f64>>)],
+    name: &str,
+    split: &str,
+    segment_seconds: f64,
+    parameters: usize,
+) -> NetworkEvaluation {
+    let k = labels.len();
     let mut scores = TrackScores::default();
-    let mut i = 0;
-    while i < segments.len() {
-        let track = segments[i].track;
-        let j = (i..segments.len()).find(|&j| segments[j].track != track).unwrap_or(segments.len());
-        let n = (j - i) as f64;
-        let mean: Vec<f64> = (0..k).map(|c| probs[i..j].iter().map(|p| p[c]).sum::<f64>() / n).collect();
+    let (mut seg_truth, mut probs) = (Vec::new(), Vec::new());
+    for (truth, segs) in per_track.iter().filter(|t| !t.1.is_empty()) {
+        let n = segs.len() as f64;
+        let mean: Vec<f64> = (0..k).map(|c| segs.iter().map(|p| p[c]).sum::<f64>() / n).collect();
         let mut votes = vec![0.0; k];
-        for p in &probs[i..j] {
+        for p in segs {
             votes[argmax(p)] += 1.0 / n;
+            seg_truth.push(*truth);
+            probs.push(p.clone());
         }
         let votes: Vec<f64> = votes.iter().zip(&mean).map(|(v, m)| v + 1e-9 * m).collect();
-        scores.truth.push(targets[track]);
+        scores.truth.push(*truth);
         scores.mean.push(mean);
         scores.votes.push(votes);
-        i = j;
     }
     let segment = Metrics::compute(labels, &seg_truth, &probs);
     let track_mean = Metrics::compute(labels, &scores.truth, &scores.mean);
     let track_vote = Metrics::compute(labels, &scores.truth, &scores.votes);
-    Ok(NetworkEvaluation {
+    NetworkEvaluation {
         model: name.to_string(),
         split: split.to_string(),
-        segment_seconds: m.segment_seconds,
-        parameters: m.parameters,
+        segment_seconds,
+        parameters,
         accuracy: segment.accuracy,
         macro_f1: segment.macro_f1,
         track_accuracy_mean: track_mean.accuracy,
         track_accuracy_vote: track_vote.accuracy,
         track_macro_f1_mean: track_mean.macro_f1,
         n_tracks: scores.truth.len(),
-        n_segments: segments.len(),
+        n_segments: seg_truth.len(),
         segment,
         track_mean,
         track_vote,
@@ -138,7 +163,7 @@ pub fn evaluate_network(
         history: Vec::new(),
         segment_scores: (seg_truth, probs),
         tracks: scores,
-    })
+    }
 }
 
 fn plot_err(e: impl std::fmt::Display) -> String {
