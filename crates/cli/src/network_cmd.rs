@@ -9,15 +9,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use genreid_data::{Dataset, DatasetSpec, Fold, SpectrogramCache, SplitSpec, Track};
 use genreid_features::{Augmentation, InputKind, SpectrogramInput};
-use genreid_models::FORMAT;
 use genreid_models::neural::{
     ArchitectureSpec, Classifier, NETWORK_VERSION, NetworkFile, NetworkManifest, weights_of,
 };
+use genreid_models::pretrained::PATCH_FRAMES;
+use genreid_models::verdict::Probabilities;
+use genreid_models::{FORMAT, classify_path, load_model};
 use genreid_train::neural::{
     Checkpoint, NetworkEvaluation, Progress, Schedule, TrainConfig, TrainData, carve_validation,
-    evaluate_network, train_network, write_network_report,
+    evaluate_network, score_tracks, train_network, write_network_report,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::progress::Progress as FileProgress;
 
 /// Options of network training (`genreid train --model ARCH`).
 #[derive(Debug, Clone, clap::Args)]
@@ -340,6 +345,13 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
 
 /// Prints the scores of one evaluation.
 pub fn print_summary(e: &NetworkEvaluation) {
+    if e.segment_seconds == 0.0 {
+        eprintln!(
+            "{}: {} test tracks: track accuracy {:.3} (macro F1 {:.3}) by mean probability, {:.3} by vote",
+            e.model, e.n_tracks, e.track_accuracy_mean, e.track_macro_f1_mean, e.track_accuracy_vote
+        );
+        return;
+    }
     eprintln!(
         "{}: {} test tracks, {} segments of {} s: segment accuracy {:.3} (macro F1 {:.3}), \
          track accuracy {:.3} by mean probability, {:.3} by majority vote",
@@ -391,6 +403,61 @@ pub fn eval(model: &Path, dataset: &str, split: &str, report: &Path, max_seconds
             .map_err(|e| anyhow!(e))?;
     print_summary(&evaluation);
     let files = write_network_report(report, &name, &evaluation).map_err(|e| anyhow!(e))?;
+    eprintln!("report: {}", files.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `genreid eval --model SPEC --dataset SPEC ...` for any model that is not a
+/// single network file (a tagger with a genre head, a classical model on
+/// audio, an ensemble): every test track classified as `classify` does, its
+/// segments (or, for an ensemble, the track itself) scored like a network's.
+pub fn eval_any(model_spec: &str, dataset: &str, split: &str, report: &Path) -> Result<ExitCode> {
+    let model = load_model(Some(model_spec))?;
+    let labels = model.labels();
+    let ds = open_dataset(dataset)?;
+    let split_spec = SplitSpec::parse(split)?;
+    let fold = first_fold(&ds, &split_spec)?;
+    let unknown: Vec<String> = ds.classes().into_iter().filter(|l| !labels.contains(l)).collect();
+    if !unknown.is_empty() {
+        bail!("{dataset}: labels the model does not know: {}", unknown.join(", "));
+    }
+    let progress = FileProgress::new(fold.test.len(), "classify");
+    let scored: Vec<Option<(usize, Vec<Vec<f64>>)>> = fold
+        .test
+        .par_iter()
+        .map(|&t| {
+            let track = &ds.tracks[t];
+            match classify_path(&model, &track.path, PATCH_FRAMES, true) {
+                Ok(v) => {
+                    progress.ok();
+                    let row = |p: &Probabilities| -> Vec<f64> {
+                        labels
+                            .iter()
+                            .map(|l| p.get(l).and_then(serde_json::Value::as_f64).unwrap_or(0.0))
+                            .collect()
+                    };
+                    let segments = match &v.segments {
+                        Some(s) if !s.is_empty() => s.iter().map(|s| row(&s.probabilities)).collect(),
+                        _ => vec![row(&v.probabilities)],
+                    };
+                    let truth = labels.iter().position(|l| *l == track.label).unwrap_or(0);
+                    Some((truth, segments))
+                }
+                Err(e) => {
+                    progress.failed(&e.to_string());
+                    None
+                }
+            }
+        })
+        .collect();
+    progress.finish();
+    let per_track: Vec<(usize, Vec<Vec<f64>>)> = scored.into_iter().flatten().collect();
+    if per_track.is_empty() {
+        bail!("no test track could be classified");
+    }
+    let evaluation = score_tracks(&labels, &per_track, model_spec, &split_spec.to_string(), 0.0, 0);
+    print_summary(&evaluation);
+    let files = write_network_report(report, model_spec, &evaluation).map_err(|e| anyhow!(e))?;
     eprintln!("report: {}", files.join(", "));
     Ok(ExitCode::SUCCESS)
 }

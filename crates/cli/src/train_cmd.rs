@@ -93,7 +93,8 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     table: TableArgs,
-    /// Model file to evaluate.
+    /// Model to evaluate: a model file, a built-in model, or an ensemble
+    /// (`a.genreid,b.genreid:2`; with --dataset SPEC, scored on audio).
     #[arg(long)]
     model: PathBuf,
     /// Report folder.
@@ -262,14 +263,23 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
 
 /// Scores an existing model on the test rows of a split (every row for k-fold).
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
-    if let (Ok(_), Some(dataset)) = (NetworkFile::load(&args.model), &args.table.dataset) {
-        return network_cmd::eval(
-            &args.model,
-            &dataset.to_string_lossy(),
-            &args.table.split,
-            &args.report,
-            args.max_seconds,
-        );
+    if let Some(dataset) = &args.table.dataset {
+        let dataset = dataset.to_string_lossy();
+        let spec = args.model.to_string_lossy();
+        if NetworkFile::load(&args.model).is_ok() {
+            return network_cmd::eval(
+                &args.model,
+                &dataset,
+                &args.table.split,
+                &args.report,
+                args.max_seconds,
+            );
+        }
+        // Taggers with a genre head, built-in models and ensembles are scored
+        // on audio, as `classify` runs them.
+        if spec.contains(',') || ModelFile::load(&args.model).is_err() {
+            return network_cmd::eval_any(&spec, &dataset, &args.table.split, &args.report);
+        }
     }
     let (table, spec, _) = load(&args.table)?;
     let model = ModelFile::load(&args.model)?;
