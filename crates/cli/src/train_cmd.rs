@@ -1,5 +1,7 @@
 //! `genreid train`, `genreid eval` and `genreid compare`: classical models
-//! on feature tables, evaluated over honest splits, with reports.
+//! on feature tables, evaluated over honest splits, with reports; networks
+//! (`--model ARCH`) and transfer heads (`--backbone`) hand over to
+//! `network_cmd` and `transfer_cmd`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use genreid_models::classical::{Params, ReduceSpec};
 use genreid_models::neural::{ArchitectureSpec, NetworkFile};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
+use genreid_train::neural::write_network_report;
 use genreid_train::report::{write_comparison, write_report};
 use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 
@@ -18,7 +21,6 @@ use crate::features_cmd::TableOptions;
 use crate::network_cmd::{self, NetworkJob, NetworkOptions};
 use crate::table::read_feature_table;
 use crate::transfer_cmd::{self, TransferJob};
-use genreid_train::neural::write_network_report;
 
 /// Arguments shared by the table-based commands.
 #[derive(Debug, clap::Args)]
