@@ -13,7 +13,7 @@ use genreid_models::neural::{ArchitectureSpec, NetworkFile};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
 use genreid_train::neural::write_network_report;
-use genreid_train::report::{write_comparison, write_report};
+use genreid_train::report::{write_comparison, write_latent_view, write_report};
 use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 
 use crate::dataset::dataset_table;
@@ -126,6 +126,11 @@ pub struct CompareArgs {
     /// --reduce's method, svd by default) and tabulate accuracy and time against them.
     #[arg(long, value_name = "N1,N2,...")]
     reduce_sweep: Option<String>,
+    /// Reduction methods the sweep compares in one table: any of svd, rf-importance,
+    /// autoencoder (seed 000's dual-loss autoencoder; adds a t-SNE plot of its code)
+    /// [default: --reduce's method, else svd].
+    #[arg(long, value_name = "M1,M2,...", requires = "reduce_sweep")]
+    reduce_methods: Option<String>,
 }
 
 pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
@@ -371,27 +376,55 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
     let title = format!("Model comparison on {}", args.table.source());
     write_report(&args.report, &title, &evaluations, Some(&table)).map_err(|e| anyhow!(e))?;
     let mut sweep = Vec::new();
+    let mut latent = None;
     if let Some(dims) = &args.reduce_sweep {
         let dims: Vec<usize> = dims
             .split(',')
             .map(|d| d.trim().parse().with_context(|| format!("--reduce-sweep: {d:?} is not a dimension")))
             .collect::<Result<_>>()?;
-        let progress = crate::progress::Progress::new(dims.len() * kinds.len(), "sweep");
-        for &n in &dims {
-            let spec_n = match reduce {
-                Some(ReduceSpec::RfImportance { .. }) => ReduceSpec::RfImportance { n },
-                _ => ReduceSpec::Svd { n },
-            };
-            for &kind in &kinds {
-                let e = evaluate(&table, &spec, &recipe(kind, Some(spec_n)), &preprocessing)
-                    .map_err(|e| anyhow!(e))?;
-                progress.ok();
-                sweep.push((n.min(table.columns.len()), e));
+        let default_method = reduce
+            .map_or("svd".to_string(), |r| r.to_string().split(':').next().unwrap_or("svd").to_string());
+        let methods: Vec<String> = args
+            .reduce_methods
+            .as_deref()
+            .unwrap_or(&default_method)
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect();
+        let progress = crate::progress::Progress::new(dims.len() * kinds.len() * methods.len(), "sweep");
+        for method in &methods {
+            for &n in &dims {
+                let spec_n: ReduceSpec = format!("{method}:{n}").parse()?;
+                for &kind in &kinds {
+                    let e = evaluate(&table, &spec, &recipe(kind, Some(spec_n)), &preprocessing)
+                        .map_err(|e| anyhow!(e))?;
+                    progress.ok();
+                    let width = if matches!(spec_n, ReduceSpec::Autoencoder { .. }) {
+                        n
+                    } else {
+                        n.min(table.columns.len())
+                    };
+                    sweep.push((width, e));
+                }
             }
         }
         progress.finish();
+        if methods.iter().any(|m| m == "autoencoder") {
+            latent = dims.iter().min().copied();
+        }
     }
-    let files = write_comparison(&args.report, &evaluations, &sweep).map_err(|e| anyhow!(e))?;
+    let mut files = write_comparison(&args.report, &evaluations, &sweep).map_err(|e| anyhow!(e))?;
+    if let Some(n) = latent {
+        files.extend(write_latent_view(&args.report, &table, n).map_err(|e| anyhow!(e))?);
+        let md = args.report.join("report.md");
+        let mut text = std::fs::read_to_string(&md).unwrap_or_default();
+        text.push_str(&format!(
+            "\n## The dual-loss autoencoder's {n}-wide code\n\nFitted on the whole table (a view of \
+             the training fit, not a held-out one), by t-SNE.\n\n![autoencoder code](autoencoder_tsne.png)\n"
+        ));
+        std::fs::write(&md, text).with_context(|| format!("{}: cannot write", md.display()))?;
+    }
     eprintln!("report: {}", files.join(", "));
     Ok(ExitCode::SUCCESS)
 }

@@ -530,3 +530,39 @@ fn artist_split_keeps_each_artist_in_one_fold() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("artist"));
 }
+
+/// Seed 000's dual-loss autoencoder sits in the same accuracy-against-
+/// dimension table as SVD and forest selection, with a t-SNE view of its
+/// code. On the 1000-row GTZAN-57 table (hold-out 20 %) its 5-wide code gives
+/// logistic regression 0.66 against SVD's 0.585.
+#[test]
+fn compare_sweeps_svd_forest_selection_and_the_autoencoder_in_one_table() {
+    let dir = scratch("autoencoder");
+    let report = dir.join("report");
+    let out = genreid()
+        .args(["compare", "--models", "logreg", "--no-tune", "--split", "holdout:0.2"])
+        .args(["--reduce-sweep", "5,20", "--reduce-methods", "svd,rf-importance,autoencoder", "--report"])
+        .arg(&report)
+        .arg("--features")
+        .arg(shared().join("data/gtzan/features_30_sec.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("sweep.json")).unwrap()).unwrap();
+    let rows = sweep.as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let acc = |method: &str, n: u64| {
+        rows.iter()
+            .find(|r| r["reduce"] == format!("{method}:{n}") && r["dimensions"] == n)
+            .and_then(|r| r["accuracy"].as_f64())
+            .unwrap_or_else(|| panic!("no {method}:{n} row in {rows:?}"))
+    };
+    let (ae, svd) = (acc("autoencoder", 5), acc("svd", 5));
+    assert!(ae > 0.5, "autoencoder:5 accuracy {ae}");
+    assert!(ae > svd - 0.05, "the supervised code should not trail SVD: {ae} vs {svd}");
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("logreg (autoencoder) accuracy") && md.contains("logreg (svd) accuracy"), "{md}");
+    assert!(md.contains("autoencoder_tsne.png"));
+    assert!(report.join("autoencoder_tsne.png").is_file() && report.join("autoencoder_tsne.svg").is_file());
+}

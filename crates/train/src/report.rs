@@ -7,7 +7,7 @@ use std::path::Path;
 
 use genreid_data::FeatureTable;
 use genreid_models::ClassifierKind;
-use genreid_models::classical::Params;
+use genreid_models::classical::{Params, ReduceSpec, Reducer};
 use genreid_plot::Series;
 
 use crate::classical::Evaluation;
@@ -180,6 +180,43 @@ pub fn roc_points(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64)> {
 const MAX_VIEW_ROWS: usize = 2000;
 
 /// Scatter plots of PCA, LDA and t-SNE views and a box plot, as Markdown.
+/// t-SNE of a dual-loss autoencoder's `n`-wide code of the standardised
+/// table (fitted on the rows shown), coloured by class:
+/// `autoencoder_tsne.png`/`.svg`. Returns the files written.
+pub fn write_latent_view(dir: &Path, table: &FeatureTable, n: usize) -> Result<Vec<String>, String> {
+    let classes = table.classes();
+    let step = table.len().div_ceil(MAX_VIEW_ROWS).max(1);
+    let keep: Vec<usize> = (0..table.len()).step_by(step).collect();
+    let x = standardise(&keep.iter().map(|&i| table.rows[i].clone()).collect::<Vec<_>>());
+    let y: Vec<usize> =
+        keep.iter().map(|&i| classes.iter().position(|c| *c == table.labels[i]).unwrap_or(0)).collect();
+    let reducer =
+        Reducer::fit(ReduceSpec::Autoencoder { n }, &x, &y, classes.len()).map_err(|e| e.to_string())?;
+    let codes: Vec<Vec<f64>> = x.iter().map(|r| reducer.transform(r)).collect();
+    let points = tsne(&codes, 30.0, 0);
+    let groups: Vec<Series> = classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| Series {
+            name: name.clone(),
+            points: points.iter().zip(&y).filter(|(_, l)| **l == c).map(|(p, _)| (p[0], p[1])).collect(),
+        })
+        .collect();
+    let mut written = Vec::new();
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("autoencoder_tsne.{ext}"));
+        genreid_plot::scatter(
+            &groups,
+            &format!("t-SNE of the dual-loss autoencoder's {n}-wide code"),
+            ("t-SNE 1", "t-SNE 2"),
+            &path,
+        )
+        .map_err(|e| e.to_string())?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
 fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) -> Result<String, String> {
     let classes = table.classes();
     let y: Vec<usize> =
@@ -297,28 +334,35 @@ pub fn write_comparison(
         })
         .collect();
     write("sweep.json", serde_json::to_string_pretty(&sweep_rows).map_err(|e| e.to_string())?, &mut written)?;
-    let mut models: Vec<ClassifierKind> = Vec::new();
+    // One column pair per (reduction method, model), so SVD, forest selection
+    // and the autoencoder sit in one table.
+    let method_of =
+        |e: &Evaluation| e.reduce.as_deref().and_then(|r| r.split(':').next()).unwrap_or("svd").to_string();
+    let mut keys: Vec<(String, ClassifierKind)> = Vec::new();
     let mut dims: Vec<usize> = Vec::new();
     for (n, e) in sweep {
-        if !models.contains(&e.model) {
-            models.push(e.model);
+        let key = (method_of(e), e.model);
+        if !keys.contains(&key) {
+            keys.push(key);
         }
         if !dims.contains(n) {
             dims.push(*n);
         }
     }
-    let method = sweep[0].1.reduce.as_deref().and_then(|r| r.split(':').next()).unwrap_or("svd");
+    let mut methods: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    methods.dedup();
+    let method = methods.join(", ");
     let mut md = format!("\n## Accuracy and fit time against dimension ({method})\n\n| dimensions |");
-    for m in &models {
-        let _ = write!(md, " {m} accuracy | {m} fit s |");
+    for (r, m) in &keys {
+        let _ = write!(md, " {m} ({r}) accuracy | {m} ({r}) fit s |");
     }
     md.push_str("\n|---:|");
-    md.push_str(&"---:|---:|".repeat(models.len()));
+    md.push_str(&"---:|---:|".repeat(keys.len()));
     md.push('\n');
     for n in &dims {
         let _ = write!(md, "| {n} |");
-        for m in &models {
-            match sweep.iter().find(|(d, e)| d == n && e.model == *m) {
+        for (r, m) in &keys {
+            match sweep.iter().find(|(d, e)| d == n && e.model == *m && method_of(e) == *r) {
                 Some((_, e)) => {
                     let _ = write!(md, " {:.3} | {:.2} |", e.test.accuracy, e.fit_seconds);
                 }
@@ -327,13 +371,13 @@ pub fn write_comparison(
         }
         md.push('\n');
     }
-    let series: Vec<Series> = models
+    let series: Vec<Series> = keys
         .iter()
-        .map(|m| Series {
-            name: m.to_string(),
+        .map(|(r, m)| Series {
+            name: format!("{m} ({r})"),
             points: sweep
                 .iter()
-                .filter(|(_, e)| e.model == *m)
+                .filter(|(_, e)| e.model == *m && method_of(e) == *r)
                 .map(|(n, e)| (*n as f64, e.test.accuracy))
                 .collect(),
         })

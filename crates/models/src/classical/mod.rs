@@ -1,5 +1,6 @@
 //! Classical classifiers on standardised feature vectors.
 
+pub mod autoencoder;
 mod boosting;
 mod forest;
 mod knn;

@@ -1,10 +1,12 @@
 //! Dimension reduction between the scaler and the classifier (seed 000's
-//! Table II): a truncated SVD of the standardised features, or the columns
-//! a random forest finds most important. Fitted on training rows only.
+//! Table II): a truncated SVD of the standardised features, the columns a
+//! random forest finds most important, or the code of seed 000's dual-loss
+//! autoencoder. Fitted on training rows only.
 
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
+use super::autoencoder::{self, Encoder};
 use super::forest::{ForestParams, RandomForest};
 use crate::{ModelError, Result};
 
@@ -22,12 +24,21 @@ pub enum ReduceSpec {
         /// Columns kept.
         n: usize,
     },
+    /// The `n`-wide code of a dual-loss autoencoder.
+    Autoencoder {
+        /// Code width.
+        n: usize,
+    },
 }
 
 impl std::str::FromStr for ReduceSpec {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || ModelError::InvalidInput(format!("--reduce {s:?}: expected svd:N or rf-importance:N"));
+        let bad = || {
+            ModelError::InvalidInput(format!(
+                "--reduce {s:?}: expected svd:N, rf-importance:N or autoencoder:N"
+            ))
+        };
         let (method, n) = s.split_once(':').ok_or_else(bad)?;
         let n: usize = n.trim().parse().map_err(|_| bad())?;
         if n == 0 {
@@ -36,6 +47,7 @@ impl std::str::FromStr for ReduceSpec {
         match method.trim() {
             "svd" => Ok(Self::Svd { n }),
             "rf-importance" => Ok(Self::RfImportance { n }),
+            "autoencoder" => Ok(Self::Autoencoder { n }),
             _ => Err(bad()),
         }
     }
@@ -46,6 +58,7 @@ impl std::fmt::Display for ReduceSpec {
         match self {
             Self::Svd { n } => write!(f, "svd:{n}"),
             Self::RfImportance { n } => write!(f, "rf-importance:{n}"),
+            Self::Autoencoder { n } => write!(f, "autoencoder:{n}"),
         }
     }
 }
@@ -65,6 +78,11 @@ pub enum Reducer {
     Select {
         /// Column indices into the standardised row.
         columns: Vec<usize>,
+    },
+    /// A dual-loss autoencoder's encoder.
+    Autoencoder {
+        /// The encoder.
+        encoder: Encoder,
     },
 }
 
@@ -115,6 +133,9 @@ impl Reducer {
                 columns.truncate(n.min(d));
                 Ok(Self::Select { columns })
             }
+            ReduceSpec::Autoencoder { n } => {
+                Ok(Self::Autoencoder { encoder: autoencoder::fit(x, y, n_classes, n, 0)? })
+            }
         }
     }
 
@@ -125,6 +146,7 @@ impl Reducer {
                 components.iter().map(|c| c.iter().zip(row).map(|(a, b)| a * b).sum()).collect()
             }
             Self::Select { columns } => columns.iter().map(|&c| row[c]).collect(),
+            Self::Autoencoder { encoder } => encoder.encode(row),
         }
     }
 
@@ -133,6 +155,7 @@ impl Reducer {
         match self {
             Self::Svd { components, .. } => components.len(),
             Self::Select { columns } => columns.len(),
+            Self::Autoencoder { encoder } => encoder.width(),
         }
     }
 }
