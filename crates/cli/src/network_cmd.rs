@@ -17,7 +17,7 @@ use genreid_models::verdict::Probabilities;
 use genreid_models::{FORMAT, classify_path, load_model};
 use genreid_train::neural::{
     Checkpoint, NetworkEvaluation, Progress, Schedule, TrainConfig, TrainData, carve_validation,
-    evaluate_network, score_tracks, train_network, write_network_report,
+    evaluate_network, pool_evaluations, score_tracks, train_network, write_network_report,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -152,7 +152,7 @@ fn spectrograms_of(
 fn first_fold(ds: &Dataset, split: &SplitSpec) -> Result<Fold> {
     let mut folds = ds.folds(split)?;
     if folds.len() > 1 {
-        eprintln!("{split}: training on fold 1 of {} (each fold is a separate network)", folds.len());
+        eprintln!("{split}: scoring the test tracks of fold 1 of {}", folds.len());
     }
     Ok(folds.remove(0))
 }
@@ -218,11 +218,82 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         bail!("{}: need at least two labels to train a classifier", job.dataset);
     }
     let split = SplitSpec::parse(job.split)?;
-    let fold = first_fold(&ds, &split)?;
+    let folds = ds.folds(&split)?;
     let targets: Vec<usize> =
         ds.tracks.iter().map(|t| classes.binary_search(&t.label).unwrap_or(0)).collect();
+    let cache = spectrograms(&ds, &config.input, options.max_seconds)?;
+    let base = options.checkpoint.clone().unwrap_or_else(|| {
+        let mut s = job.out.as_os_str().to_owned();
+        s.push(".checkpoint");
+        PathBuf::from(s)
+    });
+    if folds.len() == 1 {
+        let ctx = FoldContext {
+            job,
+            options,
+            config: &config,
+            ds: &ds,
+            classes: &classes,
+            targets: &targets,
+            cache: &cache,
+        };
+        return train_fold(&ctx, &folds[0], &split, job.out, &base);
+    }
+    // Cross-validation: one network per fold, test predictions pooled. Fold
+    // 1's network is saved as OUT, the others beside it as STEM.foldK.genreid.
+    let ctx = FoldContext {
+        job,
+        options,
+        config: &config,
+        ds: &ds,
+        classes: &classes,
+        targets: &targets,
+        cache: &cache,
+    };
+    let mut evaluations = Vec::new();
+    for (k, fold) in folds.iter().enumerate() {
+        eprintln!("\n-- fold {} of {} --", k + 1, folds.len());
+        let (out, checkpoint) = if k == 0 {
+            (job.out.to_path_buf(), base.clone())
+        } else {
+            let suffixed = |p: &Path, suffix: &str| {
+                let mut s = p.as_os_str().to_owned();
+                s.push(suffix);
+                PathBuf::from(s)
+            };
+            let stem =
+                job.out.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+            let out = job.out.with_file_name(format!("{stem}.fold{}.genreid", k + 1));
+            (out, suffixed(&base, &format!(".fold{}", k + 1)))
+        };
+        evaluations.push(train_fold(&ctx, fold, &split, &out, &checkpoint)?);
+    }
+    Ok(pool_evaluations(&evaluations, &classes, &split.to_string()))
+}
+
+/// What every fold of one run shares.
+struct FoldContext<'a> {
+    job: &'a NetworkJob<'a>,
+    options: &'a NetworkOptions,
+    config: &'a TrainConfig,
+    ds: &'a Dataset,
+    classes: &'a [String],
+    targets: &'a [usize],
+    cache: &'a SpectrogramCache,
+}
+
+/// Trains, saves (to `out`) and evaluates the network of one fold.
+fn train_fold(
+    ctx: &FoldContext<'_>,
+    fold: &Fold,
+    split: &SplitSpec,
+    out: &Path,
+    checkpoint_dir: &Path,
+) -> Result<NetworkEvaluation> {
+    let FoldContext { job, options, config, ds, classes, targets, cache } = *ctx;
+    let config = config.clone();
     let (train, valid) = if fold.valid.is_empty() {
-        let (t, v) = carve_validation(&fold.train, &targets, 0.1, config.seed);
+        let (t, v) = carve_validation(&fold.train, targets, 0.1, config.seed);
         eprintln!(
             "validation: {} of the {} training tracks held out for early stopping",
             v.len(),
@@ -232,7 +303,6 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
     } else {
         (fold.train.clone(), fold.valid.clone())
     };
-    let cache = spectrograms(&ds, &config.input, options.max_seconds)?;
     // Augmented copies of the training tracks only: validation and test stay clean.
     let (augmented_tracks, augmented_targets): (Vec<Track>, Vec<usize>) = match &config.augmentation {
         Some(a) => {
@@ -244,12 +314,7 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         Some(a) => Some(spectrograms_of(&augmented_tracks, &config.input, options.max_seconds, Some(a))?),
         None => None,
     };
-    let checkpoint_dir = options.checkpoint.clone().unwrap_or_else(|| {
-        let mut s = job.out.as_os_str().to_owned();
-        s.push(".checkpoint");
-        PathBuf::from(s)
-    });
-    let checkpoint = Checkpoint::new(&checkpoint_dir);
+    let checkpoint = Checkpoint::new(checkpoint_dir);
     if checkpoint.exists() && !options.resume {
         bail!(
             "{} holds an earlier run: pass --resume to continue it, or remove the folder to start over",
@@ -257,8 +322,8 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         );
     }
     let data = TrainData {
-        cache: &cache,
-        targets: &targets,
+        cache,
+        targets,
         classes: classes.len(),
         train: &train,
         valid: &valid,
@@ -305,7 +370,7 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         format: FORMAT.into(),
         version: NETWORK_VERSION,
         architecture: config.architecture.clone(),
-        labels: classes.clone(),
+        labels: classes.to_vec(),
         input: config.input.clone(),
         segment_seconds: config.segment_seconds,
         parameters: trained.parameters,
@@ -322,9 +387,8 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
     };
     let mut file = NetworkFile { manifest, weights: weights_of(&trained.network) };
     let classifier = Classifier::new(file.clone())?;
-    let mut evaluation =
-        evaluate_network(&classifier, &cache, &targets, &fold.test, &name, &split.to_string())
-            .map_err(|e| anyhow!(e))?;
+    let mut evaluation = evaluate_network(&classifier, cache, targets, &fold.test, &name, &split.to_string())
+        .map_err(|e| anyhow!(e))?;
     evaluation.fit_seconds = trained.seconds;
     evaluation.best_epoch = trained.best_epoch;
     evaluation.history = trained.history;
@@ -339,7 +403,7 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
             }),
         );
     }
-    file.save(job.out).with_context(|| format!("{}: cannot write the model", job.out.display()))?;
+    file.save(out).with_context(|| format!("{}: cannot write the model", out.display()))?;
     Ok(evaluation)
 }
 

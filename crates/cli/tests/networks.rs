@@ -220,3 +220,24 @@ fn musicnn_transfer_trains_scores_and_classifies() {
     assert_eq!(record["probabilities"].as_object().unwrap().len(), 10);
     assert!(!record["tags"].as_object().unwrap().is_empty(), "the backbone's tags come along");
 }
+
+/// `--split kfold:K` trains one network per fold and pools every track's
+/// test prediction into one evaluation; each fold's model is saved.
+#[test]
+fn kfold_trains_a_network_per_fold_and_pools_the_test_tracks() {
+    let dir = scratch("kfold");
+    let report = dir.join("report");
+    let out = genreid(&dir.join("cache"))
+        .args(["train", "--model", "lenet5", "--dataset", &gtzan(), "--split", "kfold:2"])
+        .args(["--segment", "3", "--n-mels", "64", "--epochs", "1", "--batch-size", "16", "--out"])
+        .arg(dir.join("k.genreid"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metrics = json(&report.join("metrics.json"));
+    assert_eq!(metrics["n_tracks"], 100, "every track is tested once");
+    assert_eq!(metrics["n_segments"], 1000);
+    assert!(dir.join("k.genreid").is_file() && dir.join("k.fold2.genreid").is_file());
+}

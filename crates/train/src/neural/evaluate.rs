@@ -166,6 +166,47 @@ pub fn score_tracks(
     }
 }
 
+/// One evaluation of several folds' test predictions together (each track
+/// is tested in exactly one fold): metrics recomputed on the pooled
+/// predictions, training time summed, fold 1's history kept.
+pub fn pool_evaluations(folds: &[NetworkEvaluation], labels: &[String], split: &str) -> NetworkEvaluation {
+    let mut seg_truth = Vec::new();
+    let mut seg_probs = Vec::new();
+    let mut tracks = TrackScores::default();
+    for e in folds {
+        seg_truth.extend_from_slice(&e.segment_scores.0);
+        seg_probs.extend_from_slice(&e.segment_scores.1);
+        tracks.truth.extend_from_slice(&e.tracks.truth);
+        tracks.mean.extend_from_slice(&e.tracks.mean);
+        tracks.votes.extend_from_slice(&e.tracks.votes);
+    }
+    let segment = Metrics::compute(labels, &seg_truth, &seg_probs);
+    let track_mean = Metrics::compute(labels, &tracks.truth, &tracks.mean);
+    let track_vote = Metrics::compute(labels, &tracks.truth, &tracks.votes);
+    let first = folds.first();
+    NetworkEvaluation {
+        model: first.map_or_else(String::new, |e| e.model.clone()),
+        split: split.to_string(),
+        segment_seconds: first.map_or(0.0, |e| e.segment_seconds),
+        parameters: first.map_or(0, |e| e.parameters),
+        accuracy: segment.accuracy,
+        macro_f1: segment.macro_f1,
+        track_accuracy_mean: track_mean.accuracy,
+        track_accuracy_vote: track_vote.accuracy,
+        track_macro_f1_mean: track_mean.macro_f1,
+        n_tracks: tracks.truth.len(),
+        n_segments: seg_truth.len(),
+        segment,
+        track_mean,
+        track_vote,
+        fit_seconds: folds.iter().map(|e| e.fit_seconds).sum(),
+        best_epoch: first.map_or(0, |e| e.best_epoch),
+        history: first.map_or_else(Vec::new, |e| e.history.clone()),
+        segment_scores: (seg_truth, seg_probs),
+        tracks,
+    }
+}
+
 fn plot_err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }

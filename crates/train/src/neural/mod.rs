@@ -10,7 +10,9 @@ mod evaluate;
 pub mod segments;
 
 pub use checkpoint::Checkpoint;
-pub use evaluate::{NetworkEvaluation, TrackScores, evaluate_network, score_tracks, write_network_report};
+pub use evaluate::{
+    NetworkEvaluation, TrackScores, evaluate_network, pool_evaluations, score_tracks, write_network_report,
+};
 
 use std::path::Path;
 use std::time::Instant;
