@@ -52,7 +52,7 @@ pub struct TableArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     table: TableArgs,
-    /// Model family: svm, knn, logreg, random-forest or gbm on feature tables; or a network
+    /// Model family: svm, knn, logreg, random-forest, gbm or mlp on feature tables; or a network
     /// on spectrograms: lenet5, cnn, spectral-cnn, vgg, crnn, crnn-l2reg, crnn-lrs,
     /// crnn-3conv, crnn-2conv, lstm, gru, custom-cnn (with --dataset).
     #[arg(long, required_unless_present = "backbone")]
@@ -64,7 +64,7 @@ pub struct TrainArgs {
     /// Backbone outputs the head reads: penultimate, mean_pool, max_pool, taggram (comma-separated).
     #[arg(long, default_value = "penultimate")]
     embedding: String,
-    /// The head on the embeddings: logreg, svm, knn, random-forest or gbm.
+    /// The head on the embeddings: logreg, svm, knn, random-forest, gbm or mlp.
     #[arg(long, default_value = "logreg")]
     head: String,
     /// Hyper-parameter NAME=VALUE, repeatable (svm: c, kernel, gamma, seed; knn: k; logreg: c,

@@ -55,6 +55,7 @@ impl Grid {
             ClassifierKind::Gbm => {
                 vec![axis("learning_rate", &["0.1", "0.3"]), axis("max_depth", &["3", "6"])]
             }
+            ClassifierKind::Mlp => vec![axis("hidden", &["128", "256-128"])],
         };
         Self { axes }
     }

@@ -2,8 +2,9 @@
 //! (width → 256 → 128 → N, ReLU), a mirrored decoder, and a linear
 //! classifier on the N-wide code, trained together on
 //! `MSE(reconstruction) + weight × cross-entropy(class)` so the code keeps
-//! what separates genres. Trained in burn (Adam, seeded); applied in plain
-//! Rust from the encoder weights a model file stores.
+//! what separates genres. The same trainer, without decoder, fits the MLP
+//! classifier (`--head mlp`, `--model mlp`). Trained in burn (Adam, seeded);
+//! applied in plain Rust from the weights a model file stores.
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
@@ -26,8 +27,10 @@ const CLASS_WEIGHT: f64 = 1.0;
 #[derive(Module, Debug)]
 struct DualAutoencoder {
     encoder: Vec<Linear>,
+    /// Empty for a plain MLP classifier.
     decoder: Vec<Linear>,
-    classifier: Linear,
+    /// `None` for a plain MLP classifier, whose encoder ends in the logits.
+    classifier: Option<Linear>,
 }
 
 fn mlp(widths: &[usize], device: &Device) -> Vec<Linear> {
@@ -107,24 +110,82 @@ fn dense(l: &Linear) -> Result<DenseLayer> {
 /// Trains the dual-loss autoencoder on standardised rows `x` with classes
 /// `y` and returns its encoder to an `n`-wide code.
 pub fn fit(x: &[Vec<f64>], y: &[usize], n_classes: usize, n: usize, seed: u64) -> Result<Encoder> {
+    if n == 0 {
+        return Err(ModelError::InvalidInput("autoencoder: the code needs at least one dimension".into()));
+    }
     let d = x.first().map_or(0, Vec::len);
-    if x.is_empty() || d == 0 || n == 0 {
-        return Err(ModelError::InvalidInput("autoencoder: no rows or zero width".into()));
+    let widths: Vec<usize> = std::iter::once(d).chain(HIDDEN).chain(std::iter::once(n)).collect();
+    train(x, y, n_classes, &widths, true, EPOCHS, seed)
+}
+
+/// An MLP classifier (ReLU hidden layers) on standardised rows; its layers
+/// end in the class logits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    /// The layers, input to logits.
+    pub net: Encoder,
+}
+
+impl Mlp {
+    /// Fits `d → hidden… → n_classes` by cross-entropy.
+    pub fn fit(
+        x: &[Vec<f64>],
+        y: &[usize],
+        n_classes: usize,
+        hidden: &[usize],
+        epochs: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        let d = x.first().map_or(0, Vec::len);
+        let widths: Vec<usize> = std::iter::once(d)
+            .chain(hidden.iter().copied())
+            .chain(std::iter::once(n_classes.max(2)))
+            .collect();
+        Ok(Self { net: train(x, y, n_classes, &widths, false, epochs, seed)? })
+    }
+
+    /// Class probabilities of one standardised row.
+    pub fn predict_proba(&self, row: &[f64]) -> Vec<f64> {
+        let mut z = self.net.encode(row);
+        super::softmax(&mut z);
+        z
+    }
+
+    /// Width of the rows it takes.
+    pub fn n_features(&self) -> usize {
+        self.net.layers.first().and_then(|l| l.weight.first()).map_or(0, Vec::len)
+    }
+}
+
+/// Trains layers `widths` (first = row width, last = code or logits); with
+/// `autoencode`, also a mirrored decoder and a classifier on the code.
+fn train(
+    x: &[Vec<f64>],
+    y: &[usize],
+    n_classes: usize,
+    widths: &[usize],
+    autoencode: bool,
+    epochs: usize,
+    seed: u64,
+) -> Result<Encoder> {
+    let d = widths[0];
+    if x.is_empty() || d == 0 || x.len() != y.len() {
+        return Err(ModelError::InvalidInput("dense network: no rows, zero width or missing classes".into()));
     }
     let device = Device::default().autodiff();
     device.seed(seed);
-    let widths: Vec<usize> = std::iter::once(d).chain(HIDDEN).chain(std::iter::once(n)).collect();
+    let n = *widths.last().unwrap_or(&1);
     let back: Vec<usize> = widths.iter().rev().copied().collect();
     let mut model = DualAutoencoder {
-        encoder: mlp(&widths, &device),
-        decoder: mlp(&back, &device),
-        classifier: LinearConfig::new(n, n_classes.max(2)).init(&device),
+        encoder: mlp(widths, &device),
+        decoder: if autoencode { mlp(&back, &device) } else { Vec::new() },
+        classifier: autoencode.then(|| LinearConfig::new(n, n_classes.max(2)).init(&device)),
     };
     let mut optim = AdamConfig::new().init();
     let mut order: Vec<usize> = (0..x.len()).collect();
     let mut state = seed ^ 0x2545_f491_4f6c_dd1d;
     let mut losses = (0.0, 0.0);
-    for _ in 0..EPOCHS {
+    for _ in 0..epochs.max(1) {
         // Fisher-Yates with an xorshift stream: seeded and cheap.
         for i in (1..order.len()).rev() {
             state ^= state << 13;
@@ -140,18 +201,25 @@ pub fn fit(x: &[Vec<f64>], y: &[usize], n_classes: usize, n: usize, seed: u64) -
             let targets: Vec<i64> = batch.iter().map(|&i| y[i] as i64).collect();
             let targets = Tensor::<2, Int>::from_data(TensorData::new(targets, [b, 1]), &device);
             let code = run(&model.encoder, input.clone());
-            let reconstruction = run(&model.decoder, code.clone());
-            let rec = (reconstruction - input).powi_scalar(2).mean();
-            let cls = log_softmax(model.classifier.forward(code), 1).gather(1, targets).mean().neg();
-            rec_sum += f64::from(rec.clone().detach().into_scalar::<f32>()) * b as f64;
+            let logits = match &model.classifier {
+                Some(c) => c.forward(code.clone()),
+                None => code.clone(),
+            };
+            let cls = log_softmax(logits, 1).gather(1, targets).mean().neg();
             cls_sum += f64::from(cls.clone().detach().into_scalar::<f32>()) * b as f64;
-            let loss = rec + cls.mul_scalar(CLASS_WEIGHT);
+            let loss = if autoencode {
+                let rec = (run(&model.decoder, code) - input).powi_scalar(2).mean();
+                rec_sum += f64::from(rec.clone().detach().into_scalar::<f32>()) * b as f64;
+                rec + cls.mul_scalar(CLASS_WEIGHT)
+            } else {
+                cls
+            };
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(1e-3, model, grads);
         }
         losses = (rec_sum / x.len() as f64, cls_sum / x.len() as f64);
         if !(losses.0.is_finite() && losses.1.is_finite()) {
-            return Err(ModelError::InvalidInput("autoencoder training diverged".into()));
+            return Err(ModelError::InvalidInput("dense network training diverged".into()));
         }
     }
     let layers = model.encoder.iter().map(dense).collect::<Result<Vec<_>>>()?;
@@ -195,5 +263,16 @@ mod tests {
         let right = codes.iter().zip(&y).filter(|(r, t)| (dist(r, &c0) < dist(r, &c1)) == (**t == 0)).count();
         assert!(right >= 190, "{right} of 200");
         assert_eq!(fit(&x, &y, 2, 2, 1).unwrap(), enc);
+        let mlp = Mlp::fit(&x, &y, 2, &[16], 60, 3).unwrap();
+        let right = x
+            .iter()
+            .zip(&y)
+            .filter(|(r, t)| {
+                let p = mlp.predict_proba(r);
+                (p[1] > p[0]) == (**t == 1)
+            })
+            .count();
+        assert!(right >= 190, "mlp: {right} of 200");
+        assert_eq!(mlp.n_features(), 12);
     }
 }

@@ -10,6 +10,7 @@ mod scaler;
 mod svm;
 mod tree;
 
+pub use autoencoder::Mlp;
 pub use boosting::{BoostingParams, GradientBoosting};
 pub use forest::{ForestParams, RandomForest};
 pub use knn::Knn;
@@ -37,11 +38,13 @@ pub enum ClassifierKind {
     RandomForest,
     /// Gradient-boosted trees (softmax loss).
     Gbm,
+    /// Multi-layer perceptron (ReLU hidden layers, Adam on cross-entropy).
+    Mlp,
 }
 
 impl ClassifierKind {
     /// Every family, in the order `compare` lists them.
-    pub const ALL: [Self; 5] = [Self::Svm, Self::Knn, Self::Logreg, Self::RandomForest, Self::Gbm];
+    pub const ALL: [Self; 6] = [Self::Svm, Self::Knn, Self::Logreg, Self::RandomForest, Self::Gbm, Self::Mlp];
 
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ClassifierKind {
             Self::Svm => "svm",
             Self::RandomForest => "random-forest",
             Self::Gbm => "gbm",
+            Self::Mlp => "mlp",
         }
     }
 
@@ -74,6 +78,7 @@ impl ClassifierKind {
                 ("lambda", "1.0"),
                 ("min_child_weight", "1.0"),
             ],
+            Self::Mlp => &[("hidden", "256"), ("epochs", "150"), ("seed", "0")],
         }
     }
 }
@@ -111,6 +116,8 @@ pub enum Classifier {
     RandomForest(RandomForest),
     /// Gradient-boosted trees.
     Gbm(GradientBoosting),
+    /// Multi-layer perceptron.
+    Mlp(Mlp),
 }
 
 /// Turns scores into probabilities in place (max-shifted for stability).
@@ -225,6 +232,28 @@ impl Classifier {
                 },
             )?),
             ClassifierKind::Knn => Self::Knn(Knn::fit(x, y, n_classes, param(params, "k", 5)?)?),
+            ClassifierKind::Mlp => {
+                let hidden = params.get("hidden").map_or("256", String::as_str);
+                let hidden: Vec<usize> = hidden
+                    .split(['-', ' '])
+                    .filter(|h| !h.is_empty())
+                    .map(|h| {
+                        h.parse().map_err(|_| {
+                            ModelError::InvalidInput(format!(
+                                "mlp hidden {hidden:?}: widths like 256 or 256-128"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                Self::Mlp(Mlp::fit(
+                    x,
+                    y,
+                    n_classes,
+                    &hidden,
+                    param(params, "epochs", 150)?,
+                    param(params, "seed", 0)?,
+                )?)
+            }
             ClassifierKind::Logreg => Self::Logreg(LogisticRegression::fit(
                 x,
                 y,
@@ -243,6 +272,7 @@ impl Classifier {
             Self::Svm(m) => m.predict_proba(row),
             Self::RandomForest(m) => m.predict_proba(row),
             Self::Gbm(m) => m.predict_proba(row),
+            Self::Mlp(m) => m.predict_proba(row),
         }
     }
 
@@ -254,6 +284,7 @@ impl Classifier {
             Self::Svm(m) => m.n_features(),
             Self::RandomForest(m) => m.n_features,
             Self::Gbm(m) => m.n_features,
+            Self::Mlp(m) => m.n_features(),
         }
     }
 
@@ -265,6 +296,7 @@ impl Classifier {
             Self::Svm(_) => ClassifierKind::Svm,
             Self::RandomForest(_) => ClassifierKind::RandomForest,
             Self::Gbm(_) => ClassifierKind::Gbm,
+            Self::Mlp(_) => ClassifierKind::Mlp,
         }
     }
 
