@@ -227,20 +227,6 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         s.push(".checkpoint");
         PathBuf::from(s)
     });
-    if folds.len() == 1 {
-        let ctx = FoldContext {
-            job,
-            options,
-            config: &config,
-            ds: &ds,
-            classes: &classes,
-            targets: &targets,
-            cache: &cache,
-        };
-        return train_fold(&ctx, &folds[0], &split, job.out, &base);
-    }
-    // Cross-validation: one network per fold, test predictions pooled. Fold
-    // 1's network is saved as OUT, the others beside it as STEM.foldK.genreid.
     let ctx = FoldContext {
         job,
         options,
@@ -250,6 +236,11 @@ pub fn train_and_evaluate(job: &NetworkJob<'_>, options: &NetworkOptions) -> Res
         targets: &targets,
         cache: &cache,
     };
+    if folds.len() == 1 {
+        return train_fold(&ctx, &folds[0], &split, job.out, &base);
+    }
+    // Cross-validation: one network per fold, test predictions pooled. Fold
+    // 1's network is saved as OUT, the others beside it as STEM.foldK.genreid.
     let mut evaluations = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
         eprintln!("\n-- fold {} of {} --", k + 1, folds.len());
