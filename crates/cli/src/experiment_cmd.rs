@@ -17,6 +17,9 @@
 //! [[run]]
 //! model = "crnn"
 //! segment = 3
+//! [[run]]                          # the two above, voting
+//! name = "ensemble"
+//! ensemble = "run:1,run:2:2"
 //! ```
 
 use std::collections::BTreeMap;
@@ -29,7 +32,7 @@ use genreid_plot::Series;
 use genreid_train::neural::write_network_report;
 use serde::Deserialize;
 
-use crate::network_cmd::{NetworkJob, NetworkOptions, print_summary, train_and_evaluate};
+use crate::network_cmd::{NetworkJob, NetworkOptions, evaluate_any, print_summary, train_and_evaluate};
 use crate::transfer_cmd::{self, TransferJob};
 
 /// Arguments of `genreid experiment`.
@@ -58,6 +61,7 @@ struct RunSpec {
     backbone: Option<String>,
     embedding: Option<String>,
     head: Option<String>,
+    ensemble: Option<String>,
     dataset: Option<String>,
     split: Option<String>,
     input: Option<String>,
@@ -104,6 +108,7 @@ fn merged(run: &RunSpec, d: &RunSpec) -> RunSpec {
         backbone,
         embedding,
         head,
+        ensemble,
         dataset,
         split,
         input,
@@ -180,15 +185,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     std::fs::create_dir_all(&report).with_context(|| format!("{}: cannot create", report.display()))?;
     let title = config.title.clone().unwrap_or_else(|| args.config.display().to_string());
     let mut rows = Vec::new();
+    let mut written: Vec<Option<PathBuf>> = Vec::new();
     for (i, raw) in config.run.iter().enumerate() {
         let mut run = merged(raw, &config.defaults);
         if args.epochs.is_some() {
             run.epochs = args.epochs;
         }
-        let model = match (&run.backbone, &run.model) {
-            (Some(b), _) => format!("{b}+{}", run.head.as_deref().unwrap_or("logreg")),
-            (None, Some(m)) => m.clone(),
-            (None, None) => bail!("run {}: no model (or backbone)", i + 1),
+        let model = match (&run.ensemble, &run.backbone, &run.model) {
+            (Some(_), _, _) => "ensemble".to_string(),
+            (None, Some(b), _) => format!("{b}+{}", run.head.as_deref().unwrap_or("logreg")),
+            (None, None, Some(m)) => m.clone(),
+            (None, None, None) => bail!("run {}: no model, backbone or ensemble", i + 1),
         };
         let dataset = args
             .dataset
@@ -212,8 +219,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             out: &out,
             report: None,
         };
-        let evaluation = match &run.backbone {
-            Some(backbone) => transfer_cmd::train_and_evaluate(&TransferJob {
+        let evaluation = match (&run.ensemble, &run.backbone) {
+            (Some(members), _) => {
+                let spec = ensemble_spec(members, &written)?;
+                eprintln!("ensemble {spec}");
+                evaluate_any(&spec, &dataset, &split).map(|mut e| {
+                    e.segment_seconds = segment;
+                    e
+                })
+            }
+            (None, Some(backbone)) => transfer_cmd::train_and_evaluate(&TransferJob {
                 dataset: &dataset,
                 split: &split,
                 backbone,
@@ -222,9 +237,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 params: &[],
                 out: &out,
             }),
-            None => train_and_evaluate(&job, &options(&run, dir.join("checkpoint"))),
+            (None, None) => train_and_evaluate(&job, &options(&run, dir.join("checkpoint"))),
         }
         .with_context(|| format!("run {} ({name})", i + 1))?;
+        written.push(run.ensemble.is_none().then(|| out.clone()));
         let e = &evaluation;
         print_summary(e);
         write_network_report(&dir, &name, e).map_err(|err| anyhow!(err))?;
@@ -247,6 +263,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An ensemble's `--model` spec from `ensemble = "run:1,run:2:2,file.genreid"`:
+/// `run:N[:WEIGHT]` is the model file earlier run N of this experiment wrote.
+fn ensemble_spec(members: &str, written: &[Option<PathBuf>]) -> Result<String> {
+    let mut out = Vec::new();
+    for m in members.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let Some(rest) = m.strip_prefix("run:") else {
+            out.push(m.to_string());
+            continue;
+        };
+        let (n, weight) = match rest.split_once(':') {
+            Some((n, w)) => (n, Some(w)),
+            None => (rest, None),
+        };
+        let n: usize = n.parse().map_err(|_| anyhow!("ensemble member {m:?}: expected run:N[:WEIGHT]"))?;
+        let file = written.get(n.wrapping_sub(1)).cloned().flatten().ok_or_else(|| {
+            anyhow!("ensemble member {m:?}: run {n} is not an earlier run with a model file")
+        })?;
+        out.push(match weight {
+            Some(w) => format!("{}:{w}", file.display()),
+            None => file.display().to_string(),
+        });
+    }
+    Ok(out.join(","))
+}
+
 fn pct(v: f64) -> String {
     format!("{:.2}", 100.0 * v)
 }
@@ -255,7 +296,7 @@ fn pct(v: f64) -> String {
 fn write_tables(dir: &Path, title: &str, rows: &[Row]) -> Result<Vec<String>> {
     let mut written = Vec::new();
     let mut md = format!(
-        "# {title}\n\nAccuracy in % on the test tracks. Segment models are scored per segment and per track (v: majority vote of the track's segments; mean: mean probability).\n\n"
+        "# {title}\n\nAccuracy in % on the test tracks. Segment models are scored per segment and per track (v: majority vote of the track's segments; mean: mean probability). Ensemble rows combine whole-track verdicts of their members, so their segment column repeats the track accuracy.\n\n"
     );
     md.push_str("| run | model | segment s | segment acc | track acc (v) | track acc (mean) | macro F1 | params | epochs | train s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     let mut csv = String::from(

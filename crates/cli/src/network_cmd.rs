@@ -467,6 +467,16 @@ pub fn eval(model: &Path, dataset: &str, split: &str, report: &Path, max_seconds
 /// audio, an ensemble): every test track classified as `classify` does, its
 /// segments (or, for an ensemble, the track itself) scored like a network's.
 pub fn eval_any(model_spec: &str, dataset: &str, split: &str, report: &Path) -> Result<ExitCode> {
+    let evaluation = evaluate_any(model_spec, dataset, split)?;
+    print_summary(&evaluation);
+    let files = write_network_report(report, model_spec, &evaluation).map_err(|e| anyhow!(e))?;
+    eprintln!("report: {}", files.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scores any model (`--model` spec: built-in, file, ensemble) on the test
+/// tracks of a dataset split, classifying the audio as `classify` does.
+pub fn evaluate_any(model_spec: &str, dataset: &str, split: &str) -> Result<NetworkEvaluation> {
     let model = load_model(Some(model_spec))?;
     let labels = model.labels();
     let ds = open_dataset(dataset)?;
@@ -510,9 +520,5 @@ pub fn eval_any(model_spec: &str, dataset: &str, split: &str, report: &Path) -> 
     if per_track.is_empty() {
         bail!("no test track could be classified");
     }
-    let evaluation = score_tracks(&labels, &per_track, model_spec, &split_spec.to_string(), 0.0, 0);
-    print_summary(&evaluation);
-    let files = write_network_report(report, model_spec, &evaluation).map_err(|e| anyhow!(e))?;
-    eprintln!("report: {}", files.join(", "));
-    Ok(ExitCode::SUCCESS)
+    Ok(score_tracks(&labels, &per_track, model_spec, &split_spec.to_string(), 0.0, 0))
 }

@@ -53,7 +53,8 @@ fn tiny_experiment_learns_and_its_model_classifies_audio() {
     assert!(md.contains("3s (v)") && md.contains("10s (v)"), "{md}");
     let mut csv = csv::Reader::from_path(report.join("results.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4, "three networks and their ensemble");
+    assert_eq!(&rows[3][1], "ensemble");
     assert!(report.join("03-lenet5-3s-augmented/model.genreid").is_file());
     // Ten balanced classes: chance is 0.1. The 3-s LeNet reaches ~0.5 on its
     // 30 test tracks after 6 epochs; 0.2 leaves room for platform noise.
