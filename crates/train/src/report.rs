@@ -180,16 +180,31 @@ pub fn roc_points(scores: &[f64], positive: &[bool]) -> Vec<(f64, f64)> {
 const MAX_VIEW_ROWS: usize = 2000;
 
 /// Scatter plots of PCA, LDA and t-SNE views and a box plot, as Markdown.
-/// t-SNE of a dual-loss autoencoder's `n`-wide code of the standardised
-/// table (fitted on the rows shown), coloured by class:
-/// `autoencoder_tsne.png`/`.svg`. Returns the files written.
-pub fn write_latent_view(dir: &Path, table: &FeatureTable, n: usize) -> Result<Vec<String>, String> {
+/// The rows the views show, standardised, with their class indices.
+struct ViewRows {
+    classes: Vec<String>,
+    step: usize,
+    keep: Vec<usize>,
+    x: Vec<Vec<f64>>,
+    y: Vec<usize>,
+}
+
+/// Exact t-SNE is quadratic in rows: large tables are viewed through an
+/// evenly spaced sample of rows (the same rows in every view).
+fn view_rows(table: &FeatureTable) -> ViewRows {
     let classes = table.classes();
     let step = table.len().div_ceil(MAX_VIEW_ROWS).max(1);
     let keep: Vec<usize> = (0..table.len()).step_by(step).collect();
     let x = standardise(&keep.iter().map(|&i| table.rows[i].clone()).collect::<Vec<_>>());
-    let y: Vec<usize> =
-        keep.iter().map(|&i| classes.iter().position(|c| *c == table.labels[i]).unwrap_or(0)).collect();
+    let y = keep.iter().map(|&i| classes.iter().position(|c| *c == table.labels[i]).unwrap_or(0)).collect();
+    ViewRows { classes, step, keep, x, y }
+}
+
+/// t-SNE of a dual-loss autoencoder's `n`-wide code of the standardised
+/// table (fitted on the rows shown), coloured by class:
+/// `autoencoder_tsne.png`/`.svg`. Returns the files written.
+pub fn write_latent_view(dir: &Path, table: &FeatureTable, n: usize) -> Result<Vec<String>, String> {
+    let ViewRows { classes, x, y, .. } = view_rows(table);
     let reducer =
         Reducer::fit(ReduceSpec::Autoencoder { n }, &x, &y, classes.len()).map_err(|e| e.to_string())?;
     let codes: Vec<Vec<f64>> = x.iter().map(|r| reducer.transform(r)).collect();
@@ -218,16 +233,7 @@ pub fn write_latent_view(dir: &Path, table: &FeatureTable, n: usize) -> Result<V
 }
 
 fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) -> Result<String, String> {
-    let classes = table.classes();
-    let y: Vec<usize> =
-        table.labels.iter().map(|l| classes.iter().position(|c| c == l).unwrap_or(0)).collect();
-    // Exact t-SNE is quadratic in rows: large tables are viewed through an
-    // evenly spaced sample of rows (the same rows in all three views).
-    let step = table.len().div_ceil(MAX_VIEW_ROWS).max(1);
-    let keep: Vec<usize> = (0..table.len()).step_by(step).collect();
-    let x = standardise(&keep.iter().map(|&i| table.rows[i].clone()).collect::<Vec<_>>());
-    let y_all = y;
-    let y: Vec<usize> = keep.iter().map(|&i| y_all[i]).collect();
+    let ViewRows { classes, step, keep, x, y } = view_rows(table);
     let group = |points: Vec<(f64, f64)>| -> Vec<Series> {
         classes
             .iter()
@@ -272,11 +278,16 @@ fn feature_views(dir: &Path, table: &FeatureTable, written: &mut Vec<String>) ->
     let name = &table.columns[column];
     let groups: Vec<(String, Vec<f64>)> = classes
         .iter()
-        .enumerate()
-        .map(|(c, label)| {
+        .map(|label| {
             (
                 label.clone(),
-                table.rows.iter().zip(&y_all).filter(|(_, l)| **l == c).map(|(r, _)| r[column]).collect(),
+                table
+                    .rows
+                    .iter()
+                    .zip(&table.labels)
+                    .filter(|(_, l)| *l == label)
+                    .map(|(r, _)| r[column])
+                    .collect(),
             )
         })
         .collect();
