@@ -421,16 +421,24 @@ pub fn print_summary(e: &NetworkEvaluation) {
     );
 }
 
-/// `genreid train --model ARCH ...`.
-pub fn train(job: NetworkJob<'_>, options: &NetworkOptions) -> Result<ExitCode> {
-    let run = train_and_evaluate(&job, options)?;
-    print_summary(&run);
-    eprintln!("saved {}", job.out.display());
-    if let Some(dir) = job.report {
-        let files = write_network_report(dir, &run.model, &run).map_err(|e| anyhow!(e))?;
+/// The end of every train and eval command: the scores, the model file
+/// written (if any) and the report (if asked for).
+pub fn conclude(e: &NetworkEvaluation, saved: Option<&Path>, report: Option<&Path>) -> Result<ExitCode> {
+    print_summary(e);
+    if let Some(path) = saved {
+        eprintln!("saved {}", path.display());
+    }
+    if let Some(dir) = report {
+        let files = write_network_report(dir, &e.model, e).map_err(|err| anyhow!(err))?;
         eprintln!("report: {}", files.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `genreid train --model ARCH ...`.
+pub fn train(job: NetworkJob<'_>, options: &NetworkOptions) -> Result<ExitCode> {
+    let run = train_and_evaluate(&job, options)?;
+    conclude(&run, Some(job.out), job.report)
 }
 
 /// `genreid eval --model NETWORK.genreid --dataset SPEC --split SPEC --report DIR`.
@@ -456,10 +464,7 @@ pub fn eval(model: &Path, dataset: &str, split: &str, report: &Path, max_seconds
     let evaluation =
         evaluate_network(&classifier, &cache, &targets, &fold.test, &name, &split_spec.to_string())
             .map_err(|e| anyhow!(e))?;
-    print_summary(&evaluation);
-    let files = write_network_report(report, &name, &evaluation).map_err(|e| anyhow!(e))?;
-    eprintln!("report: {}", files.join(", "));
-    Ok(ExitCode::SUCCESS)
+    conclude(&evaluation, None, Some(report))
 }
 
 /// `genreid eval --model SPEC --dataset SPEC ...` for any model that is not a
@@ -467,11 +472,7 @@ pub fn eval(model: &Path, dataset: &str, split: &str, report: &Path, max_seconds
 /// audio, an ensemble): every test track classified as `classify` does, its
 /// segments (or, for an ensemble, the track itself) scored like a network's.
 pub fn eval_any(model_spec: &str, dataset: &str, split: &str, report: &Path) -> Result<ExitCode> {
-    let evaluation = evaluate_any(model_spec, dataset, split)?;
-    print_summary(&evaluation);
-    let files = write_network_report(report, model_spec, &evaluation).map_err(|e| anyhow!(e))?;
-    eprintln!("report: {}", files.join(", "));
-    Ok(ExitCode::SUCCESS)
+    conclude(&evaluate_any(model_spec, dataset, split)?, None, Some(report))
 }
 
 /// Scores any model (`--model` spec: built-in, file, ensemble) on the test

@@ -12,7 +12,6 @@ use genreid_models::classical::{Params, ReduceSpec};
 use genreid_models::neural::{ArchitectureSpec, NetworkFile};
 use genreid_models::{ClassifierKind, ModelFile, Preprocessing};
 use genreid_train::metrics::Metrics;
-use genreid_train::neural::write_network_report;
 use genreid_train::report::{write_comparison, write_latent_view, write_report};
 use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 
@@ -196,13 +195,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
             out: &args.out,
         };
         let evaluation = transfer_cmd::train_and_evaluate(&job)?;
-        network_cmd::print_summary(&evaluation);
-        eprintln!("saved {}", args.out.display());
-        if let Some(dir) = &args.report {
-            let files = write_network_report(dir, &evaluation.model, &evaluation).map_err(|e| anyhow!(e))?;
-            eprintln!("report: {}", files.join(", "));
-        }
-        return Ok(ExitCode::SUCCESS);
+        return network_cmd::conclude(&evaluation, Some(&args.out), args.report.as_deref());
     }
     let model = args.model.clone().unwrap_or_default();
     if ArchitectureSpec::from_name(&model).is_some() {
