@@ -79,6 +79,9 @@ struct RunSpec {
     augment: Option<String>,
     seed: Option<u64>,
     max_seconds: Option<f64>,
+    weights: Option<PathBuf>,
+    freeze_epochs: Option<usize>,
+    finetune_lr: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,7 +128,10 @@ fn merged(run: &RunSpec, d: &RunSpec) -> RunSpec {
         spec_augment,
         augment,
         seed,
-        max_seconds
+        max_seconds,
+        weights,
+        freeze_epochs,
+        finetune_lr
     )
 }
 
@@ -147,6 +153,9 @@ fn options(run: &RunSpec, checkpoint: PathBuf) -> NetworkOptions {
         checkpoint: Some(checkpoint),
         resume: true,
         max_seconds: run.max_seconds.unwrap_or(600.0),
+        weights: run.weights.clone(),
+        freeze_epochs: run.freeze_epochs.unwrap_or(0),
+        finetune_lr: run.finetune_lr,
     }
 }
 

@@ -6,6 +6,7 @@
 mod classify_cmd;
 mod dataset;
 mod experiment_cmd;
+mod export_cmd;
 mod features_cmd;
 mod head_cmd;
 mod import_cmd;
@@ -60,6 +61,8 @@ enum Command {
     Experiment(experiment_cmd::Args),
     /// Convert the TensorFlow checkpoints of an unpacked musicnn 0.1.0 wheel into model files.
     ImportMusicnn(import_cmd::Args),
+    /// Write an ImageNet network trained here as a PyTorch state_dict (.safetensors).
+    ExportTorch(export_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::TrainHead(args) => head_cmd::run(args),
         Command::Experiment(args) => experiment_cmd::run(args),
         Command::ImportMusicnn(args) => import_cmd::run(args),
+        Command::ExportTorch(args) => export_cmd::run(args),
     };
     match result {
         Ok(code) => code,

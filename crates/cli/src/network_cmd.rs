@@ -79,6 +79,18 @@ pub struct NetworkOptions {
     /// Seconds of each file decoded at most.
     #[arg(long, default_value_t = 600.0)]
     pub max_seconds: f64,
+    /// PyTorch weights (`state_dict` as .pth or .safetensors, e.g. torchvision's
+    /// ImageNet files) for an ImageNet network's backbone; the head starts fresh.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// Epochs training only the head with the backbone frozen, before all layers
+    /// train (seed 003's two-stage schedule; ImageNet networks; equal to
+    /// --epochs trains the head alone).
+    #[arg(long, default_value_t = 0)]
+    pub freeze_epochs: usize,
+    /// Learning rate once the backbone is unfrozen [default: 1e-4 with --freeze-epochs].
+    #[arg(long)]
+    pub finetune_lr: Option<f64>,
 }
 
 /// Everything `train` needs besides the network options.
@@ -172,9 +184,15 @@ fn training_bar(epochs: usize) -> ProgressBar {
 fn config_for(job: &NetworkJob<'_>, o: &NetworkOptions) -> Result<TrainConfig> {
     let architecture = ArchitectureSpec::from_name(job.architecture)
         .ok_or_else(|| anyhow!("{:?} is not a network architecture", job.architecture))?;
-    let kind: InputKind = o.input.parse()?;
-    let mut input = SpectrogramInput::new(kind);
-    input.n_mels = o.n_mels;
+    let input = if matches!(architecture, ArchitectureSpec::Musicnn { .. }) {
+        // musicnn reads its own input, whatever --input says.
+        SpectrogramInput::musicnn()
+    } else {
+        let kind: InputKind = o.input.parse()?;
+        let mut input = SpectrogramInput::new(kind);
+        input.n_mels = o.n_mels;
+        input
+    };
     input.validate()?;
     let segment = job.segment.unwrap_or(3.0);
     if !(segment > 0.0 && segment <= 600.0) {
@@ -200,6 +218,17 @@ fn config_for(job: &NetworkJob<'_>, o: &NetworkOptions) -> Result<TrainConfig> {
     c.seed = o.seed;
     c.augmentation =
         o.augment.as_deref().map(str::parse::<Augmentation>).transpose().map_err(|e| anyhow!(e))?;
+    if let Some(path) = &o.weights
+        && !path.is_file()
+    {
+        bail!("--weights {}: no such file", path.display());
+    }
+    c.pretrained = o.weights.clone();
+    if o.freeze_epochs > o.epochs {
+        bail!("--freeze-epochs ({}) is more than --epochs ({})", o.freeze_epochs, o.epochs);
+    }
+    c.freeze_epochs = o.freeze_epochs;
+    c.finetune_learning_rate = o.finetune_lr.or((o.freeze_epochs > 0).then_some(1e-4));
     Ok(c)
 }
 
@@ -350,6 +379,13 @@ fn train_fold(
         Progress::Resumed(n) => {
             bar.suspend(|| eprintln!("resumed from {} after epoch {n}", checkpoint_dir.display()))
         }
+        Progress::Imported { tensors } => bar.suspend(|| {
+            let file = config.pretrained.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+            eprintln!(
+                "imported {tensors} pretrained tensors from {file} (new head for {} classes)",
+                classes.len()
+            )
+        }),
         Progress::Stopped { best_epoch } => {
             bar.suspend(|| eprintln!("early stopping: no better validation loss since epoch {best_epoch}"))
         }

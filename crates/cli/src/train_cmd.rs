@@ -53,13 +53,20 @@ pub struct TrainArgs {
     table: TableArgs,
     /// Model family: svm, knn, logreg, random-forest, gbm or mlp on feature tables; or a network
     /// on spectrograms: lenet5, cnn, spectral-cnn, vgg, crnn, crnn-l2reg, crnn-lrs,
-    /// crnn-3conv, crnn-2conv, lstm, gru, custom-cnn (with --dataset).
+    /// crnn-3conv, crnn-2conv, lstm, gru, custom-cnn; ImageNet networks resnet18, resnet50,
+    /// mobilenet-v2, efficientnet-v2-s, vgg16, vgg16-bn (NAME@SIZE for another image side;
+    /// --weights for PyTorch weights); msd-musicnn or mtt-musicnn to fine-tune musicnn (with --dataset).
     #[arg(long, required_unless_present = "backbone")]
     model: Option<String>,
     /// Transfer learning: a pretrained tagger (msd-musicnn, mtt-musicnn, msd-vgg, mtt-vgg or a
     /// tagger file) whose per-patch embeddings feed a classical head (--head) on --dataset.
     #[arg(long, conflicts_with = "model")]
     backbone: Option<String>,
+    /// With --backbone msd-musicnn|mtt-musicnn: fine-tune the whole network with a new head
+    /// instead of fitting a head on frozen embeddings (as --model msd-musicnn; the network
+    /// options apply: --epochs, --lr, --freeze-epochs, --finetune-lr, ...).
+    #[arg(long, requires = "backbone")]
+    finetune: bool,
     /// Backbone outputs the head reads: penultimate, mean_pool, max_pool, taggram (comma-separated).
     #[arg(long, default_value = "penultimate")]
     embedding: String,
@@ -181,7 +188,9 @@ fn dataset_folder(spec: &Path) -> Result<PathBuf> {
 /// Trains a model, reports its held-out scores, and saves it fitted on the
 /// split's training rows (all rows for k-fold).
 pub fn train(args: TrainArgs) -> Result<ExitCode> {
-    if let Some(backbone) = &args.backbone {
+    if let Some(backbone) = &args.backbone
+        && !args.finetune
+    {
         let dataset =
             args.table.dataset.as_ref().ok_or_else(|| anyhow!("--backbone trains on --dataset SPEC"))?;
         let dataset = dataset.to_string_lossy();
@@ -197,7 +206,7 @@ pub fn train(args: TrainArgs) -> Result<ExitCode> {
         let evaluation = transfer_cmd::train_and_evaluate(&job)?;
         return network_cmd::conclude(&evaluation, Some(&args.out), args.report.as_deref());
     }
-    let model = args.model.clone().unwrap_or_default();
+    let model = if args.finetune { args.backbone.clone() } else { args.model.clone() }.unwrap_or_default();
     if ArchitectureSpec::from_name(&model).is_some() {
         let dataset =
             args.table.dataset.as_ref().ok_or_else(|| anyhow!("networks train on --dataset SPEC"))?;

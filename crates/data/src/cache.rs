@@ -186,7 +186,7 @@ impl SpectrogramCache {
         let values: Vec<f32> =
             bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let start_in = if read_start == start { 0 } else { start };
-        cut_segment(&values, self.bins, start_in, frames, out);
+        cut_segment(&values, self.bins, start_in, frames, self.input.normalized(), out);
         Ok(())
     }
 }
@@ -351,7 +351,7 @@ mod tests {
         let mut direct = vec![0.0; expected.data.len()];
         genreid_features::matrix::transpose(&expected.data, 128, 87, &mut direct);
         let mut want = Vec::new();
-        cut_segment(&direct, 128, 0, 44, &mut want);
+        cut_segment(&direct, 128, 0, 44, true, &mut want);
         assert_eq!(seg, want);
         // Asking past the end repeats the track.
         cache.segment(0, 80, 44, &mut seg).unwrap();

@@ -23,6 +23,9 @@ pub enum InputKind {
     Stft,
     /// MFCCs of the mel spectrogram (`n_mfcc` coefficients).
     Mfcc,
+    /// musicnn's input: 96-band mel of 16 kHz audio compressed as
+    /// `log10(10000·x + 1)`, not normalised (for fine-tuning musicnn).
+    Musicnn,
 }
 
 impl std::str::FromStr for InputKind {
@@ -32,9 +35,10 @@ impl std::str::FromStr for InputKind {
             "mel" => Ok(Self::Mel),
             "stft" => Ok(Self::Stft),
             "mfcc" => Ok(Self::Mfcc),
-            other => {
-                Err(FeatureError::InvalidParameter(format!("input {other:?}: expected mel, stft or mfcc")))
-            }
+            "musicnn" => Ok(Self::Musicnn),
+            other => Err(FeatureError::InvalidParameter(format!(
+                "input {other:?}: expected mel, stft, mfcc or musicnn"
+            ))),
         }
     }
 }
@@ -45,6 +49,7 @@ impl std::fmt::Display for InputKind {
             Self::Mel => "mel",
             Self::Stft => "stft",
             Self::Mfcc => "mfcc",
+            Self::Musicnn => "musicnn",
         })
     }
 }
@@ -69,13 +74,34 @@ pub struct SpectrogramInput {
 impl SpectrogramInput {
     /// Seed 000's settings: 22,050 Hz, n_fft 2048, hop 512, 128 mel bands, 20 MFCCs.
     pub fn new(kind: InputKind) -> Self {
+        if kind == InputKind::Musicnn {
+            return Self::musicnn();
+        }
         Self { kind, sample_rate: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, n_mfcc: 20 }
+    }
+
+    /// musicnn's input settings (16 kHz, STFT 512/256, 96 bands; PORTING.md §2–3).
+    pub fn musicnn() -> Self {
+        Self {
+            kind: InputKind::Musicnn,
+            sample_rate: crate::musicnn::MUSICNN_SAMPLE_RATE,
+            n_fft: 512,
+            hop_length: 256,
+            n_mels: crate::musicnn::MUSICNN_MELS,
+            n_mfcc: 20,
+        }
+    }
+
+    /// Whether segments are min-max normalised (every kind but musicnn's,
+    /// whose network normalises its own input).
+    pub fn normalized(&self) -> bool {
+        self.kind != InputKind::Musicnn
     }
 
     /// Rows of the picture (frequency bins, bands or coefficients).
     pub fn bins(&self) -> usize {
         match self.kind {
-            InputKind::Mel => self.n_mels,
+            InputKind::Mel | InputKind::Musicnn => self.n_mels,
             InputKind::Stft => self.n_fft / 2 + 1,
             InputKind::Mfcc => self.n_mfcc,
         }
@@ -104,6 +130,9 @@ impl SpectrogramInput {
         if self.kind != InputKind::Stft && self.n_mels == 0 {
             return bad("n_mels must be positive".into());
         }
+        if self.kind == InputKind::Musicnn && *self != Self::musicnn() {
+            return bad("musicnn input has fixed settings (16 kHz, n_fft 512, hop 256, 96 bands)".into());
+        }
         if self.kind == InputKind::Mfcc && !(1..=self.n_mels).contains(&self.n_mfcc) {
             return bad(format!("n_mfcc must lie in 1..={}", self.n_mels));
         }
@@ -115,12 +144,19 @@ impl SpectrogramInput {
     /// that cutting segments later gives the same values as cutting first.
     pub fn compute(&self, y: &[f32]) -> Result<Matrix> {
         self.validate()?;
+        if self.kind == InputKind::Musicnn {
+            let time_major = crate::musicnn::musicnn_logmel(y)?;
+            let (frames, bins) = (time_major.rows, time_major.cols);
+            let mut out = Matrix::zeros(bins, frames);
+            crate::matrix::transpose(&time_major.data, frames, bins, &mut out.data);
+            return Ok(out);
+        }
         let stft = StftConfig::new(self.n_fft, self.hop_length);
         let power = Stft::new(stft).spectrogram(y, 2.0)?;
         let absolute = DbConfig { reference: DbRef::Value(1.0), amin: 1e-10, top_db: None };
         match self.kind {
             InputKind::Stft => Ok(power_to_db(&power, &absolute)),
-            InputKind::Mel | InputKind::Mfcc => {
+            InputKind::Mel | InputKind::Mfcc | InputKind::Musicnn => {
                 let sr = f64::from(self.sample_rate);
                 let mel = MelFilterbank::new(&MelConfig::new(sr, self.n_fft, self.n_mels))?.apply(&power)?;
                 if self.kind == InputKind::Mel {
@@ -147,8 +183,15 @@ pub fn normalize_segment(values: &mut [f32]) {
 /// Copies frames `start..start + frames` of a time-major picture
 /// (`[frames_total, bins]`) into `out`, repeating the picture from its start
 /// when the track is shorter (GTZAN's few short clips, 1-s inputs), then
-/// normalises it.
-pub fn cut_segment(time_major: &[f32], bins: usize, start: usize, frames: usize, out: &mut Vec<f32>) {
+/// min-max normalises it when `normalize` (see [`SpectrogramInput::normalized`]).
+pub fn cut_segment(
+    time_major: &[f32],
+    bins: usize,
+    start: usize,
+    frames: usize,
+    normalize: bool,
+    out: &mut Vec<f32>,
+) {
     out.clear();
     let total = time_major.len() / bins.max(1);
     if total == 0 {
@@ -159,7 +202,9 @@ pub fn cut_segment(time_major: &[f32], bins: usize, start: usize, frames: usize,
         let src = (start + f) % total;
         out.extend_from_slice(&time_major[src * bins..(src + 1) * bins]);
     }
-    normalize_segment(out);
+    if normalize {
+        normalize_segment(out);
+    }
 }
 
 /// Segment start frames over a track of `total` frames: every `hop` frames
@@ -191,7 +236,7 @@ mod tests {
         assert_eq!(segment_starts(100, 130, 129), vec![0]);
         let pic: Vec<f32> = (0..6).map(|v| v as f32).collect(); // 3 frames × 2 bins
         let mut out = Vec::new();
-        cut_segment(&pic, 2, 0, 4, &mut out);
+        cut_segment(&pic, 2, 0, 4, true, &mut out);
         assert_eq!(out.len(), 8);
         assert_eq!(out[6], 0.0); // frame 3 repeats frame 0
         assert!((out[5] - 1.0).abs() < 1e-6);

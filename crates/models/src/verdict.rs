@@ -241,7 +241,7 @@ fn classify_network(
     let mut batch = Vec::with_capacity(starts.len() * frames * bins);
     let mut one = Vec::new();
     for &s in &starts {
-        cut_segment(&time_major, bins, s, frames, &mut one);
+        cut_segment(&time_major, bins, s, frames, m.input.normalized(), &mut one);
         batch.extend_from_slice(&one);
     }
     let per_segment = network.predict(&batch, frames)?;

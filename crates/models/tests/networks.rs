@@ -21,8 +21,19 @@ fn input(frames: usize, bins: usize) -> Tensor<3> {
 fn every_architecture_runs_on_every_input_kind() {
     let device = Device::default();
     for (name, _) in ARCHITECTURES {
-        let spec = ArchitectureSpec::from_name(name).unwrap();
-        for (frames, bins) in [(130, 128), (87, 20), (44, 64)] {
+        let mut spec = ArchitectureSpec::from_name(name).unwrap();
+        if let ArchitectureSpec::Image(image) = &mut spec {
+            // ImageNet networks at 64×64 here (224 is their default; the
+            // layers are the same, image_nets.rs checks them against torchvision).
+            image.size = 64;
+        }
+        // musicnn reads its own 96-band input only.
+        let inputs: &[(usize, usize)] = if matches!(spec, ArchitectureSpec::Musicnn { .. }) {
+            &[(188, 96), (60, 96)]
+        } else {
+            &[(130, 128), (87, 20), (44, 64)]
+        };
+        for &(frames, bins) in inputs {
             let net = spec.build(10, bins, &device).valid();
             let out = net.forward(input(frames, bins));
             assert_eq!(out.dims(), [2, 10], "{name} on {frames}×{bins}");
@@ -129,4 +140,38 @@ fn ensembles_combine_members_and_refuse_mismatched_labels() {
     assert_eq!(v.vote, single[1].genre);
     let e = load_model(Some(&format!("{},msd-musicnn", paths[0]))).unwrap_err().to_string();
     assert!(e.contains("disagree on labels"), "{e}");
+}
+
+/// The fine-tunable musicnn, loaded from the built-in MSD tagger with the
+/// tagger's own 50-tag output as its head, reproduces the tagger's taggram:
+/// the port into trainable modules changes nothing.
+#[test]
+fn fine_tunable_musicnn_reproduces_the_tagger() {
+    use genreid_audio::{LoadOptions, load};
+    use genreid_features::musicnn_patches;
+    use genreid_models::catalog::BUILTIN_MODELS;
+    use genreid_models::pretrained::{Tagger, TaggerFile, Weight};
+
+    let device = Device::default();
+    let bytes = BUILTIN_MODELS.iter().find(|(n, _, _)| *n == "msd-musicnn").unwrap().2;
+    let file = TaggerFile::from_bytes(bytes).unwrap();
+    let spec = ArchitectureSpec::from_name("msd-musicnn").unwrap();
+    let (net, taken) = spec.build(50, 96, &device).with_tagger_backbone("msd-musicnn", &device).unwrap();
+    assert!(taken > 40, "{taken} tensors");
+    let mut weights = weights_of(&net);
+    weights.insert("Musicnn.head.weight".into(), file.weights["dense_1/kernel"].clone());
+    let Weight { values, .. } = file.weights["dense_1/bias"].clone();
+    weights.insert("Musicnn.head.bias".into(), Weight { shape: vec![50], values });
+    let net = genreid_models::neural::load_weights(net, &weights, &device).unwrap().valid();
+
+    let options = LoadOptions { sample_rate: Some(16_000), ..LoadOptions::default() };
+    let y = load(&genreid_testkit::fixture_audio("metal_muldjord_chaos_god.wav"), &options).unwrap();
+    let (patches, n) = musicnn_patches(&y.samples, 187).unwrap();
+    let want = Tagger::new(file).unwrap().run(&patches).unwrap().taggram;
+    let x = Tensor::<3>::from_data(TensorData::new(patches, [n, 187, 96]), &device);
+    let got = burn::tensor::activation::sigmoid(net.forward(x)).into_data().try_to_vec::<f32>().unwrap();
+    let want = want.values;
+    assert_eq!(got.len(), want.len());
+    let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(diff < 1e-5, "taggrams differ by {diff}");
 }

@@ -157,14 +157,17 @@ fn slow_body(stall: Duration) -> reqwest::Body {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_server_says_503_with_retry_after_and_slow_uploads_time_out() {
-    let config = Config { workers: 1, queue: 0, timeout: Duration::from_secs(1), ..Config::default() };
+    // The deadline covers upload and inference alike: 4 s leaves the third
+    // upload's classification room on a loaded 2-core machine, and the stall
+    // (10 s) outlasts it.
+    let config = Config { workers: 1, queue: 0, timeout: Duration::from_secs(4), ..Config::default() };
     let addr = start("musicnn-gtzan", config).await;
     let url = format!("http://{addr}/api/classify");
     let http = client();
     // The first upload holds the only slot while its body trickles in.
     let first = tokio::spawn({
         let (http, url) = (http.clone(), url.clone());
-        async move { http.post(&url).body(slow_body(Duration::from_secs(3))).send().await.unwrap() }
+        async move { http.post(&url).body(slow_body(Duration::from_secs(10))).send().await.unwrap() }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let clip = read("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav");
@@ -172,7 +175,7 @@ async fn a_full_server_says_503_with_retry_after_and_slow_uploads_time_out() {
     assert_eq!(second.status(), 503);
     assert_eq!(second.headers()["retry-after"], "1");
     let first = first.await.unwrap();
-    assert_eq!(first.status(), 408, "the stalled upload times out after 1 s");
+    assert_eq!(first.status(), 408, "the stalled upload times out after 4 s");
     // Free again: a normal upload is answered.
     let third = http.post(&url).body(clip).send().await.unwrap();
     assert_eq!(third.status(), 200);

@@ -8,7 +8,9 @@ mod blocks;
 mod crnn;
 mod custom_cnn;
 mod file;
+pub mod image;
 mod lenet;
+pub mod musicnn_net;
 mod params;
 mod recurrent;
 mod simple_cnn;
@@ -23,6 +25,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::pretrained::Weights;
 use crate::{ModelError, Result};
 
 /// An architecture and its shape settings (what a model file records).
@@ -73,10 +76,20 @@ pub enum ArchitectureSpec {
         /// Weight of the L2 penalty on dense weights.
         l2: f64,
     },
+    /// An ImageNet network (seeds 003, 004) reading segments as images.
+    Image(image::ImageSpec),
+    /// musicnn with a new head, started from a built-in tagger's weights
+    /// and fine-tuned (reads musicnn's own log-mel input).
+    Musicnn {
+        /// The built-in tagger the backbone starts from (`msd-musicnn`, `mtt-musicnn`).
+        backbone: String,
+        /// Dropout before the head.
+        dropout: f64,
+    },
 }
 
 /// Architecture names `--model` accepts, with what each is.
-pub const ARCHITECTURES: [(&str, &str); 12] = [
+pub const ARCHITECTURES: [(&str, &str); 20] = [
     ("lenet5", "LeNet-5 (seed 000's baseline)"),
     ("cnn", "three-convolution CNN (seed 002)"),
     ("spectral-cnn", "SpectralCNN: 5 conv + 3 dense, batch norm, dropout (seed 004)"),
@@ -89,6 +102,14 @@ pub const ARCHITECTURES: [(&str, &str); 12] = [
     ("lstm", "two LSTM layers over frames (seed 001)"),
     ("gru", "two GRU layers over frames (seed 001)"),
     ("custom-cnn", "5 conv blocks + L2-regularised dense layers (seed 003)"),
+    ("resnet18", "ResNet-18 as torchvision's, 224×224 images (seeds 003/004; NAME@SIZE for another side)"),
+    ("resnet50", "ResNet-50 as torchvision's (seed 003)"),
+    ("mobilenet-v2", "MobileNetV2 as torchvision's (seed 003)"),
+    ("efficientnet-v2-s", "EfficientNetV2-S as torchvision's (seed 004)"),
+    ("vgg16", "VGG16 as torchvision's (seed 003)"),
+    ("vgg16-bn", "VGG16 with batch norm as torchvision's vgg16_bn"),
+    ("msd-musicnn", "musicnn from the MSD tagger's weights with a new head, fine-tuned (musicnn input)"),
+    ("mtt-musicnn", "musicnn from the MagnaTagATune tagger's weights with a new head, fine-tuned"),
 ];
 
 impl ArchitectureSpec {
@@ -107,7 +128,8 @@ impl ArchitectureSpec {
             "lstm" => Self::Lstm { layers: 2, hidden: 128 },
             "gru" => Self::Gru { layers: 2, hidden: 128 },
             "custom-cnn" => Self::CustomCnn { l2: 1e-4 },
-            _ => return None,
+            "msd-musicnn" | "mtt-musicnn" => Self::Musicnn { backbone: name.to_string(), dropout: 0.3 },
+            other => return image::ImageSpec::from_name(other).map(Self::Image),
         })
     }
 
@@ -130,6 +152,10 @@ impl ArchitectureSpec {
                 Network::Recurrent(recurrent::Recurrent::new(false, bins, layers, hidden, classes, device))
             }
             Self::CustomCnn { .. } => Network::CustomCnn(custom_cnn::CustomCnn::new(classes, device)),
+            Self::Image(ref spec) => Network::Image(spec.build(classes, device)),
+            Self::Musicnn { dropout, .. } => {
+                Network::Musicnn(musicnn_net::MusicnnNet::new(classes, dropout, device))
+            }
         }
     }
 
@@ -160,6 +186,10 @@ pub enum Network {
     Recurrent(recurrent::Recurrent),
     /// Custom CNN.
     CustomCnn(custom_cnn::CustomCnn),
+    /// An ImageNet network.
+    Image(image::ImageNetwork),
+    /// musicnn with a new head.
+    Musicnn(musicnn_net::MusicnnNet),
 }
 
 impl Network {
@@ -177,7 +207,57 @@ impl Network {
             Self::Crnn(n) => n.forward(image(x)),
             Self::Recurrent(n) => n.forward(x),
             Self::CustomCnn(n) => n.forward(image(x)),
+            Self::Image(n) => n.forward(x),
+            Self::Musicnn(n) => n.forward(x),
         }
+    }
+
+    /// The network with everything but its classification head frozen
+    /// (ImageNet networks; others are returned as they are).
+    pub fn freeze_backbone(self) -> Self {
+        match self {
+            Self::Image(n) => Self::Image(n.freeze_backbone()),
+            Self::Musicnn(n) => Self::Musicnn(n.freeze_backbone()),
+            other => other,
+        }
+    }
+
+    /// An ImageNet network with its backbone taken from PyTorch weights
+    /// (see [`image::import`]); the head keeps its fresh initialisation.
+    pub fn import_backbone(self, weights: &Weights, device: &Device) -> Result<(Self, image::ImportSummary)> {
+        match self {
+            Self::Image(n) => n.import(weights, false, device).map(|(n, s)| (Self::Image(n), s)),
+            _ => Err(ModelError::InvalidInput(
+                "pretrained PyTorch weights apply to the ImageNet networks only (resnet18, resnet50, mobilenet-v2, efficientnet-v2-s, vgg16)".into(),
+            )),
+        }
+    }
+
+    /// A musicnn network with its backbone from the built-in tagger
+    /// `backbone` (`msd-musicnn` or `mtt-musicnn`), and how many tensors
+    /// it took; the head stays fresh.
+    pub fn with_tagger_backbone(self, backbone: &str, device: &Device) -> Result<(Self, usize)> {
+        let Self::Musicnn(_) = &self else {
+            return Err(ModelError::InvalidInput("only musicnn networks take a tagger's backbone".into()));
+        };
+        let bytes = crate::catalog::BUILTIN_MODELS
+            .iter()
+            .find(|(n, _, _)| *n == backbone && n.ends_with("musicnn"))
+            .map(|(_, _, b)| *b)
+            .ok_or_else(|| {
+                ModelError::InvalidInput(format!("{backbone:?} is not a built-in musicnn tagger"))
+            })?;
+        let tagger = crate::pretrained::TaggerFile::from_bytes(bytes)?;
+        let mut weights = weights_of(&self);
+        let backbone = musicnn_net::backbone_weights(&tagger.weights, "Musicnn.")?;
+        let taken = backbone.len();
+        for (k, w) in backbone {
+            if !weights.contains_key(&k) {
+                return Err(ModelError::InvalidInput(format!("{k} is not a parameter of the network")));
+            }
+            weights.insert(k, w);
+        }
+        Ok((load_weights(self, &weights, device)?, taken))
     }
 
     /// The architecture's own penalty term (sum of squared dense weights for
@@ -188,6 +268,25 @@ impl Network {
             _ => None,
         }
     }
+}
+
+/// Writes the network of an ImageNet model file as a PyTorch `state_dict`
+/// in safetensors (torchvision's keys; load with
+/// `model.load_state_dict(safetensors.torch.load_file(path))`), returning
+/// the number of tensors.
+pub fn export_torch(file: &NetworkFile, out: &std::path::Path) -> Result<usize> {
+    let device = Device::default();
+    let m = &file.manifest;
+    let fresh = m.architecture.build(m.labels.len(), m.input.bins(), &device);
+    let Network::Image(net) = load_weights(fresh, &file.weights, &device)? else {
+        return Err(ModelError::InvalidInput(
+            "only the ImageNet networks (resnet, mobilenet-v2, efficientnet-v2-s, vgg16) have a PyTorch layout to export".into(),
+        ));
+    };
+    let weights = net.torch_state_dict();
+    let meta = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+    crate::write_atomic(out, &crate::tensor_file::encode(&weights, meta)?)?;
+    Ok(weights.len())
 }
 
 /// Segments per forward pass at inference.

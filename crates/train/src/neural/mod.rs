@@ -14,7 +14,7 @@ pub use evaluate::{
     NetworkEvaluation, TrackScores, evaluate_network, pool_evaluations, score_tracks, write_network_report,
 };
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -24,6 +24,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use genreid_data::{SpectrogramCache, SplitMix64};
 use genreid_features::{Augmentation, SpectrogramInput};
+use genreid_models::neural::image::read_torch_weights;
 use genreid_models::neural::{ArchitectureSpec, Network, parameter_count, with_stable_ids};
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +108,17 @@ pub struct TrainConfig {
     pub augmentation: Option<Augmentation>,
     /// Seed of initialisation, shuffling, dropout and masking.
     pub seed: u64,
+    /// PyTorch weights (`.pth` or `.safetensors` `state_dict`) for an
+    /// ImageNet network's backbone; its head starts fresh for these labels.
+    #[serde(default)]
+    pub pretrained: Option<PathBuf>,
+    /// Epochs with everything but the head frozen before all layers train
+    /// (seed 003's two-stage schedule; 0 trains all layers from the start).
+    #[serde(default)]
+    pub freeze_epochs: usize,
+    /// Learning rate once the backbone is unfrozen (seed 003: 1e-4).
+    #[serde(default)]
+    pub finetune_learning_rate: Option<f64>,
 }
 
 impl TrainConfig {
@@ -133,6 +145,9 @@ impl TrainConfig {
             spec_augment: false,
             augmentation: None,
             seed: 0,
+            pretrained: None,
+            freeze_epochs: 0,
+            finetune_learning_rate: None,
         };
         match name {
             "crnn-l2reg" | "crnn-3conv" | "crnn-2conv" => c.weight_decay = 1e-4,
@@ -213,6 +228,11 @@ pub enum Progress {
     Epoch(EpochStats),
     /// Training resumed from a checkpoint after this many epochs.
     Resumed(usize),
+    /// Pretrained backbone weights were imported.
+    Imported {
+        /// Tensors taken from the file.
+        tensors: usize,
+    },
     /// Early stopping triggered.
     Stopped {
         /// Epoch with the best validation loss (restored).
@@ -269,6 +289,12 @@ impl TrainData<'_> {
 }
 
 fn lr_at(config: &TrainConfig, epoch: usize, plateau_lr: f64) -> f64 {
+    if epoch > config.freeze_epochs
+        && config.freeze_epochs > 0
+        && let Some(finetune) = config.finetune_learning_rate
+    {
+        return finetune;
+    }
     let base = config.learning_rate;
     match config.schedule {
         Schedule::Constant => base,
@@ -368,7 +394,29 @@ pub fn train_network(
         vec![1.0; data.classes]
     };
 
-    let fresh = with_stable_ids(config.architecture.build(data.classes, bins, &device), &device);
+    let mut fresh = with_stable_ids(config.architecture.build(data.classes, bins, &device), &device);
+    if config.freeze_epochs > 0
+        && !matches!(config.architecture, ArchitectureSpec::Image(_) | ArchitectureSpec::Musicnn { .. })
+    {
+        return Err(
+            "a frozen first stage needs a pretrained network (resnet18, mobilenet-v2, msd-musicnn, ...)"
+                .into(),
+        );
+    }
+    if let ArchitectureSpec::Musicnn { backbone, .. } = &config.architecture
+        && config.pretrained.is_none()
+    {
+        let (net, tensors) = fresh.with_tagger_backbone(backbone, &device).map_err(|e| e.to_string())?;
+        fresh = net;
+        progress(Progress::Imported { tensors });
+    }
+    if let Some(path) = &config.pretrained {
+        let weights = read_torch_weights(path).map_err(|e| e.to_string())?;
+        let (imported, summary) =
+            fresh.import_backbone(&weights, &device).map_err(|e| format!("{}: {e}", path.display()))?;
+        fresh = imported;
+        progress(Progress::Imported { tensors: summary.loaded });
+    }
     let parameters = parameter_count(&fresh);
     let mut adam = AdamConfig::new().with_epsilon(1e-7);
     if config.weight_decay > 0.0 {
@@ -402,6 +450,10 @@ pub fn train_network(
         let steps = order.len().div_ceil(config.batch_size);
         let (mut loss_sum, mut hits, mut seen) = (0.0, 0usize, 0usize);
         network = network.train();
+        if config.freeze_epochs > 0 {
+            network =
+                if epoch <= config.freeze_epochs { network.freeze_backbone() } else { network.unfreeze() };
+        }
         for (step, batch) in order.chunks(config.batch_size).enumerate() {
             let mut x = read_batch(&sources, batch, cutting.frames).map_err(|e| e.to_string())?;
             if config.spec_augment {
