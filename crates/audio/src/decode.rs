@@ -11,10 +11,10 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
@@ -137,97 +137,150 @@ fn decode_symphonia(
     path: &Path,
     max_frames: usize,
 ) -> Result<Decoded> {
-    let unsupported = |reason: String| AudioError::Unsupported { path: path.to_path_buf(), reason };
-    let decode_err = |reason: String| AudioError::Decode { path: path.to_path_buf(), reason };
-
-    let mss = MediaSourceStream::new(media, Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = extension {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| match e {
-            // A recognised container with a broken header is damaged, not foreign.
-            SymError::DecodeError(_) => {
-                AudioError::InvalidHeader { path: path.to_path_buf(), reason: e.to_string() }
-            }
-            _ => unsupported(e.to_string()),
-        })?;
-    let track = format.default_track(TrackType::Audio).ok_or_else(|| unsupported("no audio track".into()))?;
-    let track_id = track.id;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| unsupported("audio track has no codec parameters".into()))?
-        .clone();
-    if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
-        return Err(AudioError::InvalidHeader { path: path.to_path_buf(), reason: "zero channels".into() });
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| unsupported(e.to_string()))?;
-
+    let mut reader = PacketReader::open(media, extension, path)?;
     let mut mono = Vec::new();
-    let mut interleaved: Vec<f32> = Vec::new();
-    let mut sample_rate = params.sample_rate.unwrap_or(0);
-    let mut channels = params.channels.as_ref().map_or(0, |c| c.count());
-    let (mut good, mut bad) = (0usize, 0usize);
-    let mut last_error = String::new();
-    while mono.len() < max_frames {
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            // A truncated file ends early: keep what was decoded, like libsndfile.
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(SymError::ResetRequired) => break,
-            Err(e) => {
-                if good == 0 {
-                    return Err(decode_err(e.to_string()));
-                }
-                break;
-            }
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        match decoder.decode(&packet) {
-            Ok(buf) => {
-                let spec = buf.spec();
-                let n_ch = spec.channels().count();
-                if n_ch == 0 {
-                    return Err(AudioError::InvalidHeader {
-                        path: path.to_path_buf(),
-                        reason: "zero channels".into(),
-                    });
-                }
-                sample_rate = spec.rate();
-                channels = n_ch;
-                buf.copy_to_vec_interleaved(&mut interleaved);
-                downmix_into(&interleaved, n_ch, &mut mono);
-                good += 1;
-            }
-            Err(SymError::DecodeError(e)) => {
-                bad += 1;
-                last_error = e.to_string();
-            }
-            Err(SymError::IoError(e)) => {
-                bad += 1;
-                last_error = e.to_string();
-            }
-            Err(e) => return Err(decode_err(e.to_string())),
-        }
-    }
-    if good == 0 && bad > 0 {
-        return Err(decode_err(format!("no packet could be decoded ({last_error})")));
-    }
-    if sample_rate == 0 {
-        return Err(AudioError::InvalidHeader {
-            path: path.to_path_buf(),
-            reason: "sample rate is zero or missing".into(),
-        });
-    }
+    while mono.len() < max_frames && reader.next_into(&mut mono)? {}
+    reader.check_end()?;
     mono.truncate(max_frames);
-    Ok(Decoded { signal: Signal::new(mono, sample_rate), channels })
+    Ok(Decoded { signal: Signal::new(mono, reader.sample_rate), channels: reader.channels })
+}
+
+/// Symphonia's container reader and decoder for a file's audio track,
+/// producing channel-mean mono samples a packet at a time (whole-file
+/// decoding and [`crate::MonoStream`] share it).
+pub(crate) struct PacketReader {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    /// Samples per second (the last decoded packet's, else the header's).
+    pub sample_rate: u32,
+    /// Channels before the downmix.
+    pub channels: usize,
+    interleaved: Vec<f32>,
+    good: usize,
+    bad: usize,
+    last_error: String,
+    path: PathBuf,
+}
+
+impl PacketReader {
+    /// Probes `media` and opens its default audio track.
+    pub(crate) fn open(media: Box<dyn MediaSource>, extension: Option<&str>, path: &Path) -> Result<Self> {
+        let unsupported = |reason: String| AudioError::Unsupported { path: path.to_path_buf(), reason };
+        let mss = MediaSourceStream::new(media, Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = extension {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .map_err(|e| match e {
+                // A recognised container with a broken header is damaged, not foreign.
+                SymError::DecodeError(_) => {
+                    AudioError::InvalidHeader { path: path.to_path_buf(), reason: e.to_string() }
+                }
+                _ => unsupported(e.to_string()),
+            })?;
+        let track =
+            format.default_track(TrackType::Audio).ok_or_else(|| unsupported("no audio track".into()))?;
+        let track_id = track.id;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| unsupported("audio track has no codec parameters".into()))?
+            .clone();
+        if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
+            return Err(AudioError::InvalidHeader {
+                path: path.to_path_buf(),
+                reason: "zero channels".into(),
+            });
+        }
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| unsupported(e.to_string()))?;
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.as_ref().map_or(0, |c| c.count()),
+            interleaved: Vec::new(),
+            good: 0,
+            bad: 0,
+            last_error: String::new(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends the next packet's mono samples to `out`; `false` at the end of
+    /// the track (a truncated file ends early, keeping what was decoded, as
+    /// libsndfile does). Undecodable packets are skipped and counted.
+    pub(crate) fn next_into(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        let decode_err =
+            |path: &Path, reason: String| AudioError::Decode { path: path.to_path_buf(), reason };
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(false),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(SymError::ResetRequired) => return Ok(false),
+                Err(e) => {
+                    if self.good == 0 {
+                        return Err(decode_err(&self.path, e.to_string()));
+                    }
+                    return Ok(false);
+                }
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buf) => {
+                    let spec = buf.spec();
+                    let n_ch = spec.channels().count();
+                    if n_ch == 0 {
+                        return Err(AudioError::InvalidHeader {
+                            path: self.path.clone(),
+                            reason: "zero channels".into(),
+                        });
+                    }
+                    self.sample_rate = spec.rate();
+                    self.channels = n_ch;
+                    buf.copy_to_vec_interleaved(&mut self.interleaved);
+                    downmix_into(&self.interleaved, n_ch, out);
+                    self.good += 1;
+                    return Ok(true);
+                }
+                Err(SymError::DecodeError(e)) => {
+                    self.bad += 1;
+                    self.last_error = e.to_string();
+                }
+                Err(SymError::IoError(e)) => {
+                    self.bad += 1;
+                    self.last_error = e.to_string();
+                }
+                Err(e) => return Err(decode_err(&self.path, e.to_string())),
+            }
+        }
+    }
+
+    /// The errors a finished read reports: nothing decodable, or no rate.
+    pub(crate) fn check_end(&self) -> Result<()> {
+        if self.good == 0 && self.bad > 0 {
+            return Err(AudioError::Decode {
+                path: self.path.clone(),
+                reason: format!("no packet could be decoded ({})", self.last_error),
+            });
+        }
+        if self.sample_rate == 0 {
+            return Err(AudioError::InvalidHeader {
+                path: self.path.clone(),
+                reason: "sample rate is zero or missing".into(),
+            });
+        }
+        Ok(())
+    }
 }

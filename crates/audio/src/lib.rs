@@ -18,6 +18,7 @@ mod load;
 mod resample;
 mod segment;
 mod signal;
+mod stream;
 pub mod sun_au;
 
 pub use decode::{Decoded, Source, decode};
@@ -26,6 +27,7 @@ pub use load::{DEFAULT_SAMPLE_RATE, LoadOptions, load, load_bytes, load_reader};
 pub use resample::{resample, resampled_len};
 pub use segment::{Segment, segment_samples, segments};
 pub use signal::{Signal, downmix_into, fix_length};
+pub use stream::{Block, Blocks, MonoStream};
 
 /// File extensions genreid treats as audio when walking folders.
 pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga", "au", "snd"];

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::catalog::Model;
 use crate::neural;
-use crate::pretrained::Tagger;
+use crate::pretrained::{Tagger, TrackAnalysis};
 use crate::{ModelError, ModelFile, Result};
 
 /// Label → probability, in the model's label order.
@@ -137,6 +137,11 @@ pub fn load_options(model: &Model) -> LoadOptions {
 
 /// Classifies an audio file.
 pub fn classify_path(model: &Model, path: &Path, hop: usize, with_segments: bool) -> Result<Verdict> {
+    if let Model::Tagger(tagger) = model {
+        // Taggers read the file in blocks: memory stays flat however long it is.
+        let analysis = tagger.analyse_file(path, hop)?;
+        return Ok(tagged_verdict(&path.display().to_string(), tagger, &analysis, with_segments));
+    }
     let signal = load(path, &load_options(model)).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
     let name = path.display().to_string();
     classify_signal(model, &signal, &name, hop, with_segments)
@@ -307,6 +312,11 @@ fn classify_tagged(
     with_segments: bool,
 ) -> Result<Verdict> {
     let analysis = tagger.analyse_signal(signal, hop)?;
+    Ok(tagged_verdict(name, tagger, &analysis, with_segments))
+}
+
+/// A tagger's verdict from its per-patch outputs.
+fn tagged_verdict(name: &str, tagger: &Tagger, analysis: &TrackAnalysis, with_segments: bool) -> Verdict {
     let tag_labels = &tagger.manifest().tags;
     let taggram = &analysis.outputs.taggram;
     let per_patch_tags: Vec<Vec<f64>> =
@@ -315,10 +325,10 @@ fn classify_tagged(
     let mean_tags: Vec<f64> =
         (0..tag_labels.len()).map(|t| per_patch_tags.iter().map(|p| p[t]).sum::<f64>() / n).collect();
     let tags = prob_map(tag_labels, &mean_tags);
-    Ok(match (&tagger.manifest().genre_head, &analysis.outputs.genres) {
+    match (&tagger.manifest().genre_head, &analysis.outputs.genres) {
         (Some(head), Some(genres)) => {
             combine(name, &head.labels, genres, &analysis.spans, tags, with_segments)
         }
         _ => combine(name, tag_labels, &per_patch_tags, &analysis.spans, tags, with_segments),
-    })
+    }
 }

@@ -72,6 +72,26 @@ pub struct PatchOutputs {
 }
 
 impl PatchOutputs {
+    /// Appends the patches of `more` (the next stretch of the same track).
+    pub fn append(&mut self, more: PatchOutputs) {
+        for (mine, theirs) in [
+            (&mut self.taggram, more.taggram),
+            (&mut self.penultimate, more.penultimate),
+            (&mut self.mean_pool, more.mean_pool),
+            (&mut self.max_pool, more.max_pool),
+        ] {
+            if theirs.cols > 0 {
+                mine.cols = theirs.cols;
+            }
+            mine.values.extend(theirs.values);
+        }
+        match (&mut self.genres, more.genres) {
+            (Some(mine), Some(theirs)) => mine.extend(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
+    }
+
     /// The named output rows (`taggram`, `penultimate`, `mean_pool`, `max_pool`).
     pub fn named(&self, name: &str) -> Option<&Rows> {
         match name {

@@ -3,12 +3,17 @@
 
 use std::path::Path;
 
-use genreid_audio::{LoadOptions, Signal, load, load_bytes};
+use genreid_audio::{Blocks, LoadOptions, MonoStream, Signal, load_bytes};
 use genreid_features::musicnn::{
-    MUSICNN_SAMPLE_RATE, musicnn_patch_seconds, musicnn_patch_start, musicnn_patches,
+    MUSICNN_SAMPLE_RATE, musicnn_logmel, musicnn_patch_seconds, musicnn_patch_start, musicnn_patches,
 };
 
-use super::{PATCH_FRAMES, PatchOutputs, Tagger};
+use super::{N_MELS, PATCH_FRAMES, PatchOutputs, Tagger};
+
+/// STFT hop of musicnn's input (samples at 16 kHz).
+const HOP: usize = 256;
+/// Seconds of audio per block when tagging a file.
+const BLOCK_SECONDS: f64 = 120.0;
 use crate::{ModelError, Result};
 
 /// A tagger's outputs for one track, with where each patch lies in time.
@@ -45,11 +50,85 @@ impl Tagger {
         LoadOptions { sample_rate: Some(self.manifest().input.sample_rate), ..Default::default() }
     }
 
-    /// Tags an audio file.
+    /// Tags an audio file of any length with memory that does not grow
+    /// with it: the file is decoded and resampled in blocks of about two
+    /// minutes with margins of real audio on both sides ([`Blocks`]), and
+    /// each block's patches are those the whole file would give (the same
+    /// patch grid; the same values up to float rounding). A file up to a
+    /// block long is one block: exactly the whole-file computation.
     pub fn analyse_file(&self, path: &Path, hop_frames: usize) -> Result<TrackAnalysis> {
-        let signal = load(path, &self.load_options()).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
-        self.analyse_signal(&signal, hop_frames)
+        self.analyse_blocks(path, hop_frames, BLOCK_SECONDS)
             .map_err(|e| ModelError::File { path: path.to_path_buf(), reason: e.to_string() })
+    }
+
+    /// [`Self::analyse_file`] with blocks of `block_seconds` (tests use short ones).
+    pub fn analyse_blocks(
+        &self,
+        path: &Path,
+        hop_frames: usize,
+        block_seconds: f64,
+    ) -> Result<TrackAnalysis> {
+        let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
+        let rate = self.manifest().input.sample_rate;
+        if rate != MUSICNN_SAMPLE_RATE || hop_frames == 0 {
+            return Err(ModelError::InvalidInput(format!(
+                "cannot stream {rate} Hz patches {hop_frames} frames apart"
+            )));
+        }
+        let max_seconds = self.load_options().max_seconds;
+        let stream = MonoStream::open(path).map_err(bad)?;
+        // Left: the resampler's and the STFT's reach; right: a whole patch more.
+        let margins = (1.0, musicnn_patch_seconds() + 1.5);
+        let mut blocks = Blocks::new(stream, rate, HOP, block_seconds, margins, max_seconds).map_err(bad)?;
+        let Some(first) = blocks.next_block().map_err(bad)? else {
+            return Err(ModelError::InvalidInput("no audio".into()));
+        };
+        if first.last {
+            return self.analyse_signal(&Signal::new(first.samples, rate), hop_frames);
+        }
+        let (mut outputs, mut next_patch, mut block) = (PatchOutputs::default(), 0usize, first);
+        loop {
+            let logmel =
+                musicnn_logmel(&block.samples).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+            let base = block.start / HOP;
+            // Frames of the whole signal, known once its end is in sight.
+            let total_frames = block.last.then(|| 1 + block.core_end / HOP);
+            let mut patches = Vec::new();
+            loop {
+                let start = next_patch * hop_frames;
+                let fits = total_frames.is_none_or(|t| start + PATCH_FRAMES <= t);
+                let local = start.checked_sub(base);
+                match local {
+                    Some(j) if start * HOP < block.core_end && fits && j + PATCH_FRAMES <= logmel.rows => {
+                        patches.extend_from_slice(&logmel.data[j * N_MELS..(j + PATCH_FRAMES) * N_MELS]);
+                        next_patch += 1;
+                    }
+                    _ => break,
+                }
+            }
+            if !patches.is_empty() {
+                outputs.append(self.run(&patches)?);
+            }
+            if block.last {
+                break;
+            }
+            block = match blocks.next_block().map_err(bad)? {
+                Some(b) => b,
+                None => break,
+            };
+        }
+        let duration_seconds = block.core_end as f64 / f64::from(rate);
+        if next_patch == 0 {
+            return Err(ModelError::InvalidInput("no whole patch in the audio".into()));
+        }
+        let length = musicnn_patch_seconds();
+        let spans = (0..next_patch)
+            .map(|i| {
+                let start = musicnn_patch_start(i, hop_frames);
+                (start, (start + length).min(duration_seconds.max(length)))
+            })
+            .collect();
+        Ok(TrackAnalysis { outputs, spans, duration_seconds })
     }
 
     /// Tags encoded audio bytes (an upload); `name` appears in errors.

@@ -1,0 +1,58 @@
+//! Tagging a file block by block (what `classify` does, so that memory does
+//! not grow with the file's length) gives the patches the whole-file
+//! computation gives: the same patch grid, the same taggram and embeddings
+//! up to float rounding, at 44.1 kHz (FLAC, stereo), 22.05 kHz (MP3) and
+//! Ogg Vorbis, with back-to-back and overlapping patches.
+
+use genreid_audio::load;
+use genreid_models::pretrained::{Tagger, TaggerFile};
+use genreid_testkit::fixture_audio;
+
+fn tagger() -> Tagger {
+    let bytes =
+        genreid_models::catalog::BUILTIN_MODELS.iter().find(|(n, _, _)| *n == "msd-musicnn").unwrap().2;
+    Tagger::new(TaggerFile::from_bytes(bytes).unwrap()).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn blocks_give_the_whole_files_patches() {
+    let tagger = tagger();
+    for (file, hop) in [
+        ("rock_sectoid_escape_from_chaosland_stereo44k.flac", 187),
+        ("asc_machine_wars_orig22k_cut.mp3", 187),
+        ("full_wesnoth_battle_epic.ogg", 94),
+    ] {
+        let path = fixture_audio(file);
+        let whole = tagger.analyse_signal(&load(&path, &tagger.load_options()).unwrap(), hop).unwrap();
+        // Blocks of 8 s: several per file, each patch computed in a block
+        // other than its neighbours'.
+        let blocks = tagger.analyse_blocks(&path, hop, 8.0).unwrap();
+        assert!(whole.spans.len() >= 5, "{file}: {} patches", whole.spans.len());
+        assert_eq!(blocks.spans, whole.spans, "{file}: patch grid");
+        assert!((blocks.duration_seconds - whole.duration_seconds).abs() < 1e-9, "{file}");
+        let tags = max_abs_diff(&blocks.outputs.taggram.values, &whole.outputs.taggram.values);
+        let emb = max_abs_diff(&blocks.outputs.penultimate.values, &whole.outputs.penultimate.values);
+        eprintln!("{file}: taggram max |diff| {tags:.1e}, penultimate {emb:.1e}");
+        assert!(tags < 1e-4 && emb < 1e-3, "{file}: taggram {tags:e}, penultimate {emb:e}");
+        // The default block (two minutes) holds these files whole: identical.
+        let default = tagger.analyse_file(&path, hop).unwrap();
+        assert_eq!(default.outputs, whole.outputs, "{file}");
+    }
+}
+
+#[test]
+fn streaming_reports_bad_files_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("not-audio.mp3");
+    std::fs::write(&junk, b"this is not audio at all, just text").unwrap();
+    let err = tagger().analyse_file(&junk, 187).unwrap_err().to_string();
+    assert!(err.contains("not-audio.mp3"), "{err}");
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(tagger().analyse_file(&empty, 187).unwrap_err().to_string().contains("empty.wav"));
+}
