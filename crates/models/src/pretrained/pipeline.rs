@@ -121,14 +121,11 @@ impl Tagger {
         if next_patch == 0 {
             return Err(ModelError::InvalidInput("no whole patch in the audio".into()));
         }
-        let length = musicnn_patch_seconds();
-        let spans = (0..next_patch)
-            .map(|i| {
-                let start = musicnn_patch_start(i, hop_frames);
-                (start, (start + length).min(duration_seconds.max(length)))
-            })
-            .collect();
-        Ok(TrackAnalysis { outputs, spans, duration_seconds })
+        Ok(TrackAnalysis {
+            outputs,
+            spans: patch_spans(next_patch, hop_frames, duration_seconds),
+            duration_seconds,
+        })
     }
 
     /// Tags encoded audio bytes (an upload); `name` appears in errors.
@@ -151,13 +148,18 @@ impl Tagger {
             .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
         let outputs = self.run(&patches)?;
         let duration_seconds = signal.len() as f64 / f64::from(rate);
-        let length = musicnn_patch_seconds();
-        let spans = (0..n)
-            .map(|i| {
-                let start = musicnn_patch_start(i, hop_frames);
-                (start, (start + length).min(duration_seconds.max(length)))
-            })
-            .collect();
-        Ok(TrackAnalysis { outputs, spans, duration_seconds })
+        Ok(TrackAnalysis { outputs, spans: patch_spans(n, hop_frames, duration_seconds), duration_seconds })
     }
+}
+
+/// `(start, end)` in seconds of `n` patches `hop_frames` apart in audio of
+/// `duration_seconds` (a patch of repeated short audio ends at 3 s).
+fn patch_spans(n: usize, hop_frames: usize, duration_seconds: f64) -> Vec<(f64, f64)> {
+    let length = musicnn_patch_seconds();
+    (0..n)
+        .map(|i| {
+            let start = musicnn_patch_start(i, hop_frames);
+            (start, (start + length).min(duration_seconds.max(length)))
+        })
+        .collect()
 }
