@@ -8,6 +8,9 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Identity, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
+/// Mean over the spatial axes (shared with the spectrogram networks).
+pub use crate::neural::blocks::global_average;
+
 /// An activation between layers (no parameters).
 #[derive(Module, Debug)]
 pub enum Act {
@@ -131,12 +134,6 @@ pub fn make_divisible(v: f64, divisor: usize) -> usize {
         rounded += d;
     }
     rounded as usize
-}
-
-/// Mean over the spatial axes: `[b, c, h, w]` → `[b, c]`.
-pub fn global_average(x: Tensor<4>) -> Tensor<2> {
-    let [b, c, h, w] = x.dims();
-    x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
 }
 
 #[cfg(test)]
