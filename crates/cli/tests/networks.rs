@@ -32,6 +32,19 @@ fn json(path: &Path) -> serde_json::Value {
         .unwrap()
 }
 
+/// `classify --format json --model MODEL AUDIO`, which must succeed: the file's record.
+fn classify_record(cache: &Path, model: &Path, audio: &Path) -> serde_json::Value {
+    let out = genreid(cache)
+        .args(["classify", "--format", "json", "--model"])
+        .arg(model)
+        .arg(audio)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if v.is_array() { v[0].clone() } else { v }
+}
+
 #[test]
 fn tiny_experiment_learns_and_its_model_classifies_audio() {
     let dir = scratch("experiment");
@@ -209,15 +222,11 @@ fn musicnn_transfer_trains_scores_and_classifies() {
     let track = metrics["track_accuracy_mean"].as_f64().unwrap();
     assert!(track > 0.8, "transfer track accuracy {track}");
     assert!(metrics["track_accuracy_vote"].as_f64().is_some());
-    let out = genreid(&dir.join("cache"))
-        .args(["classify", "--format", "json", "--model"])
-        .arg(&model)
-        .arg(shared().join("data/gtzan/classical/classical.00001.flac"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let record = if v.is_array() { v[0].clone() } else { v };
+    let record = classify_record(
+        &dir.join("cache"),
+        &model,
+        &shared().join("data/gtzan/classical/classical.00001.flac"),
+    );
     assert_eq!(record["probabilities"].as_object().unwrap().len(), 10);
     assert!(!record["tags"].as_object().unwrap().is_empty(), "the backbone's tags come along");
 }
@@ -310,15 +319,7 @@ fn imagenet_network_imports_weights_freezes_then_fine_tunes() {
     train(&tuned_model, Some(&dir.join("start.safetensors")), "2", "1");
     let tuned = export(&tuned_model, &dir.join("tuned.safetensors"));
     assert_ne!(tuned["features.0.0.weight"], start["features.0.0.weight"], "fine-tuning moved the backbone");
-    let out = genreid(&cache)
-        .args(["classify", "--format", "json", "--model"])
-        .arg(&tuned_model)
-        .arg(shared().join("data/gtzan/metal/metal.00002.flac"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let record = if v.is_array() { v[0].clone() } else { v };
+    let record = classify_record(&cache, &tuned_model, &shared().join("data/gtzan/metal/metal.00002.flac"));
     assert_eq!(record["probabilities"].as_object().unwrap().len(), 10);
 }
 
@@ -351,11 +352,7 @@ fn musicnn_fine_tunes_from_the_built_in_weights() {
     // chance is 0.1.
     let track = metrics["track_accuracy_mean"].as_f64().unwrap();
     assert!(track > 0.5, "fine-tuned musicnn track accuracy {track}");
-    let out = genreid(&dir.join("cache"))
-        .args(["classify", "--format", "json", "--model"])
-        .arg(&model)
-        .arg(shared().join("data/gtzan/jazz/jazz.00004.flac"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let record =
+        classify_record(&dir.join("cache"), &model, &shared().join("data/gtzan/jazz/jazz.00004.flac"));
+    assert_eq!(record["probabilities"].as_object().unwrap().len(), 10);
 }
