@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod classical;
 mod file;
+mod matmul;
 pub mod neural;
 pub mod pretrained;
 pub mod tensor_file;

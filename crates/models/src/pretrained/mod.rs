@@ -6,6 +6,7 @@
 pub mod convert;
 mod file;
 mod musicnn;
+mod musicnn_cpu;
 mod pipeline;
 pub mod tf_checkpoint;
 mod vgg;
@@ -22,6 +23,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::{ModelError, Result};
 use musicnn::Musicnn;
+use musicnn_cpu::MusicnnCpu;
 use vgg::Vgg;
 
 /// Patches per forward pass: large enough to keep the matrix kernels busy,
@@ -49,6 +51,10 @@ impl Rows {
     /// Row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.values[i * self.cols..(i + 1) * self.cols]
+    }
+    fn extend_row(&mut self, row: &[f32]) {
+        self.cols = row.len();
+        self.values.extend_from_slice(row);
     }
     fn push(&mut self, t: Tensor<2>) {
         self.cols = t.dims()[1];
@@ -121,6 +127,9 @@ impl PatchOutputs {
 pub type Layer = (String, Vec<usize>, Vec<f32>);
 
 enum Network {
+    /// musicnn on burn's CPU backend: the hand-fused kernels.
+    MusicnnCpu(Box<MusicnnCpu>),
+    /// musicnn on a GPU backend.
     Musicnn(Box<Musicnn>),
     Vgg(Box<Vgg>),
 }
@@ -142,6 +151,12 @@ fn to_vec(data: TensorData) -> Vec<f32> {
     data.try_to_vec::<f32>().expect("float32 tensors come back as float32")
 }
 
+/// Whether `device` is burn's CPU backend, where musicnn runs on the
+/// hand-fused kernels of [`MusicnnCpu`].
+fn is_cpu(device: &Device) -> bool {
+    *device == Device::flex()
+}
+
 impl Tagger {
     /// Builds the network of a tagger file on the default device (a GPU when
     /// one is compiled in and present, else burn's pure-Rust CPU backend).
@@ -156,6 +171,9 @@ impl Tagger {
         }
         let tags = m.tags.len();
         let network = match m.architecture {
+            Architecture::Musicnn if is_cpu(&device) => {
+                Network::MusicnnCpu(Box::new(MusicnnCpu::new(&file.weights, tags)?))
+            }
             Architecture::Musicnn => Network::Musicnn(Box::new(Musicnn::new(&file.weights, tags, &device)?)),
             Architecture::Vgg => Network::Vgg(Box::new(Vgg::new(&file.weights, tags, &device)?)),
         };
@@ -180,7 +198,16 @@ impl Tagger {
             return Err(ModelError::InvalidInput(format!("{} values is not whole patches", patches.len())));
         }
         let mut out = PatchOutputs::default();
-        for chunk in patches.chunks(BATCH_PATCHES * per_patch) {
+        if let Network::MusicnnCpu(net) = &self.network {
+            for y in net.run(patches, false) {
+                out.taggram.extend_row(&y.taggram);
+                out.penultimate.extend_row(&y.penultimate);
+                out.mean_pool.extend_row(&y.mean_pool);
+                out.max_pool.extend_row(&y.max_pool);
+            }
+        }
+        let batched = if matches!(self.network, Network::MusicnnCpu(_)) { &[][..] } else { patches };
+        for chunk in batched.chunks(BATCH_PATCHES * per_patch) {
             let batch = chunk.len() / per_patch;
             let x = Tensor::<3>::from_data(
                 TensorData::new(chunk.to_vec(), [batch, PATCH_FRAMES, N_MELS]),
@@ -195,6 +222,7 @@ impl Tagger {
                     out.max_pool.push(y.max_pool);
                 }
                 Network::Vgg(net) => out.taggram.push(net.forward(x).taggram),
+                Network::MusicnnCpu(_) => unreachable!("run on the CPU above"),
             }
         }
         if let Some(head) = &self.manifest.genre_head {
@@ -218,6 +246,11 @@ impl Tagger {
             Tensor::<3>::from_data(TensorData::new(patch.to_vec(), [1, PATCH_FRAMES, N_MELS]), &self.device);
         let mut layers = Vec::new();
         match &self.network {
+            Network::MusicnnCpu(net) => {
+                for (name, channels, values) in net.forward(patch, true).layers.unwrap_or_default() {
+                    layers.push((name.to_string(), vec![PATCH_FRAMES, channels], values));
+                }
+            }
             Network::Musicnn(net) => {
                 for (name, t) in net.forward(x, true).layers.unwrap_or_default() {
                     let [_, frames, channels] = t.dims();

@@ -54,21 +54,43 @@ impl Loader<'_> {
         Ok(self.tensor(name, shape)?.permute([3, 2, 0, 1]))
     }
 
-    /// A batch-norm scope for inference: `(x - mean) · gamma/√(var + ε) + beta`.
-    pub fn batch_norm(&self, scope: &str, channels: usize) -> Result<Affine> {
+    /// A batch-norm scope's inference parameters.
+    pub fn norm(&self, scope: &str, channels: usize) -> Result<Norm> {
         let get = |v: &str| self.values(&format!("{scope}/{v}"), &[channels]);
         let (gamma, beta, mean, var) =
             (get("gamma")?, get("beta")?, get("moving_mean")?, get("moving_variance")?);
-        let scale: Vec<f32> =
-            (0..channels).map(|c| gamma[c] / (var[c] + BATCH_NORM_EPSILON).sqrt()).collect();
+        let scale = (0..channels).map(|c| gamma[c] / (var[c] + BATCH_NORM_EPSILON).sqrt()).collect();
+        Ok(Norm { mean: mean.to_vec(), scale, shift: beta.to_vec() })
+    }
+
+    /// A batch-norm scope for inference as tensors.
+    pub fn batch_norm(&self, scope: &str, channels: usize) -> Result<Affine> {
+        let norm = self.norm(scope, channels)?;
         let t = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [channels]), self.device);
-        Ok(Affine { mean: t(mean.to_vec()), scale: t(scale), shift: t(beta.to_vec()) })
+        Ok(Affine { mean: t(norm.mean), scale: t(norm.scale), shift: t(norm.shift) })
     }
 }
 
-/// Inference batch-norm in TensorFlow's order of operations: subtract the
-/// moving mean, then scale and shift (folding the mean into the shift loses
-/// float32 precision where activations are large).
+/// Inference batch-norm parameters per channel: `(x - mean) · scale + shift`
+/// with `scale = gamma/√(var + ε)`, in TensorFlow's order of operations
+/// (folding the mean into the shift loses float32 precision where
+/// activations are large).
+#[derive(Debug, Clone)]
+pub(crate) struct Norm {
+    pub mean: Vec<f32>,
+    pub scale: Vec<f32>,
+    pub shift: Vec<f32>,
+}
+
+impl Norm {
+    /// Normalises `x` of channel `c`.
+    #[inline]
+    pub fn apply(&self, c: usize, x: f32) -> f32 {
+        (x - self.mean[c]) * self.scale[c] + self.shift[c]
+    }
+}
+
+/// [`Norm`] as tensors, applied along a channel axis.
 #[derive(Debug, Clone)]
 pub(crate) struct Affine {
     mean: Tensor<1>,
