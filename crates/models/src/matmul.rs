@@ -47,22 +47,38 @@ impl<'a> MatRef<'a> {
 /// When the shapes disagree or a view reaches outside its slice (a bug in
 /// the caller, never a property of user input).
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    assert_eq!(dst.len(), lhs.rows * rhs.cols, "matmul: destination is not {}×{}", lhs.rows, rhs.cols);
+    matmul_rows(dst, rhs.cols, lhs, rhs);
+}
+
+/// `dst = lhs · rhs` where row `r` of the product goes to
+/// `dst[r·dst_row_stride..][..rhs.cols]` (rows of a wider matrix); elements
+/// between the rows are left as they are.
+///
+/// # Panics
+/// As [`matmul`], and when rows would overlap or `dst` is too short.
+pub(crate) fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs: MatRef<'_>) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
-    assert_eq!(dst.len(), m * n, "matmul: destination is not {m}×{n}");
     assert!(lhs.in_bounds() && rhs.in_bounds(), "matmul: a view reaches outside its slice");
     if m == 0 || n == 0 {
         return;
     }
+    assert!(
+        dst_row_stride >= n && isize::try_from(dst_row_stride).is_ok(),
+        "matmul: destination rows overlap"
+    );
+    assert!((m - 1) * dst_row_stride + n <= dst.len(), "matmul: destination is too short");
     if k == 0 {
-        dst.fill(0.0);
+        dst.chunks_mut(dst_row_stride).take(m).for_each(|row| row[..n].fill(0.0));
         return;
     }
     // SAFETY: every element gemm reads is `lhs.data[r·rs + c·cs]` for r < m,
     // c < k (and likewise for rhs), which `in_bounds` checked lies inside the
-    // slice; strides fit in isize (checked). `dst` is an exclusive borrow of
-    // exactly m·n elements written row-major (row stride n, column stride 1),
-    // so it aliases neither input. With read_dst = false gemm never reads it.
+    // slice; strides fit in isize (checked). gemm writes exactly
+    // `dst[r·dst_row_stride + c]` for r < m, c < n, inside `dst` (checked),
+    // an exclusive borrow that aliases neither input. With read_dst = false
+    // gemm never reads it.
     unsafe {
         gemm::gemm(
             m,
@@ -70,7 +86,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_row_stride as isize,
             false,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
@@ -128,13 +144,25 @@ mod tests {
         for (a, b) in dst2.iter().zip(naive(lhs2, rhs_t)) {
             assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0));
         }
+        // Into rows of a wider matrix: the gaps keep their values.
+        let mut wide = vec![-7.0; 3 * 8 + 5];
+        matmul_rows(&mut wide, 8, lhs2, rhs_t);
+        let expected = naive(lhs2, rhs_t);
+        for r in 0..4 {
+            for (a, b) in wide[r * 8..r * 8 + 5].iter().zip(&expected[r * 5..r * 5 + 5]) {
+                assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0));
+            }
+            if r < 3 {
+                assert_eq!(&wide[r * 8 + 5..r * 8 + 8], &[-7.0; 3]);
+            }
+        }
     }
 
     #[test]
     #[should_panic(expected = "outside its slice")]
     fn a_view_past_the_end_is_refused() {
         let buffer = vec![1.0; 10];
-        let lhs = MatRef { data: &buffer, rows: 4, cols: 4, row_stride: 2, col_stride: 1 };
+        let lhs = MatRef { data: &buffer, rows: 4, cols: 4, row_stride: 3, col_stride: 1 };
         let rhs = MatRef::row_major(&buffer[..4], 4, 1);
         matmul(&mut [0.0; 4], lhs, rhs);
     }

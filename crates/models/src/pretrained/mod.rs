@@ -9,6 +9,7 @@ mod musicnn;
 mod musicnn_cpu;
 mod pipeline;
 pub mod tf_checkpoint;
+mod timbral_dft;
 mod vgg;
 mod weights;
 

@@ -16,6 +16,7 @@
 use rayon::prelude::*;
 
 use super::musicnn::{EMBEDDING, N_MELS, PATCH_FRAMES, POOLED};
+use super::timbral_dft::{SPECTRUM, SpectralKernel, forward_transform};
 use super::weights::{Loader, Norm, Weights};
 use crate::Result;
 use crate::matmul::{MatRef, matmul};
@@ -34,8 +35,11 @@ const MID_PAD: usize = 3;
 /// Zero frames on each side of the normalised patch: enough for the longest
 /// temporal kernel (128 frames, 'same' padding of 63 before and 64 after).
 const PAD: usize = 64;
-/// Frames per front-end product (an 8-frame im2col tile stays in L2).
-const TILE_FRAMES: usize = 8;
+/// Frames per front-end product (a tile's spectra stay in L2).
+const TILE_FRAMES: usize = 16;
+/// 'Same' padding of the 7-frame timbral kernels, and the frames they read.
+const TIMBRAL_PAD: usize = 3;
+const TIMBRAL_FRAMES: usize = PATCH_FRAMES + 2 * TIMBRAL_PAD;
 
 /// A convolution's weights as a `[taps × filters]` matrix (TensorFlow's
 /// kernel layout flattened), its bias and the batch-norm after its ReLU.
@@ -60,6 +64,9 @@ impl Conv {
 #[derive(Debug, Clone)]
 struct Branch {
     conv: Conv,
+    /// Timbral branches: the kernel in the frequency domain (then
+    /// `conv.kernel` is empty).
+    spectral: Option<SpectralKernel>,
     time: usize,
     freq: usize,
     pad_before: usize,
@@ -81,14 +88,15 @@ impl Branch {
         (front, offset): (&mut [f32], usize),
         scratch: &mut Scratch,
     ) {
-        let Scratch { tile, product } = scratch;
+        let Scratch { by_bin, spectra, product } = scratch;
         let positions = self.positions();
         let filters = self.conv.filters;
-        let first = PAD - self.pad_before + t0;
         product.resize(frames * positions * filters, 0.0);
-        let rhs = MatRef::row_major(&self.conv.kernel, self.time * self.freq, filters);
-        if self.freq == 1 {
+        if let Some(spectral) = &self.spectral {
+            spectral.correlate(by_bin, TIMBRAL_FRAMES, (t0, frames), spectra, product);
+        } else {
             // Row (t, f) of the window matrix is padded[(first + t)·96 + f + i·96].
+            let first = PAD - self.pad_before + t0;
             let lhs = MatRef {
                 data: &padded[first * N_MELS..],
                 rows: frames * N_MELS,
@@ -96,18 +104,7 @@ impl Branch {
                 row_stride: 1,
                 col_stride: N_MELS,
             };
-            matmul(product, lhs, rhs);
-        } else {
-            let width = self.time * self.freq;
-            tile.resize(frames * positions * width, 0.0);
-            for (row, window) in tile.chunks_exact_mut(width).enumerate() {
-                let (t, f) = (row / positions, row % positions);
-                for (dt, taps) in window.chunks_exact_mut(self.freq).enumerate() {
-                    let start = (first + t + dt) * N_MELS + f;
-                    taps.copy_from_slice(&padded[start..start + self.freq]);
-                }
-            }
-            matmul(product, MatRef::row_major(tile, frames * positions, width), rhs);
+            matmul(product, lhs, MatRef::row_major(&self.conv.kernel, self.time, filters));
         }
         let (mut high, mut low) = (vec![0.0f32; filters], vec![0.0f32; filters]);
         for (t, frame) in product.chunks_exact(positions * filters).enumerate() {
@@ -128,10 +125,12 @@ impl Branch {
     }
 }
 
-/// Reused buffers: an im2col tile and a product.
+/// A patch's buffers: its frames in the frequency domain (`[bin][frame][re,
+/// im]`, for the timbral branches), their per-frame spectra, a product.
 #[derive(Debug, Default)]
 struct Scratch {
-    tile: Vec<f32>,
+    by_bin: Vec<f32>,
+    spectra: Vec<f32>,
     product: Vec<f32>,
 }
 
@@ -154,6 +153,8 @@ pub(crate) struct PatchResult {
 /// The musicnn network, weights as plain matrices.
 #[derive(Debug, Clone)]
 pub(crate) struct MusicnnCpu {
+    /// `[96 × 98]`: bands to frequency-domain bins (timbral branches).
+    to_spectrum: Vec<f32>,
     input_norm: Norm,
     timbral: [Branch; 2],
     temporal: [Branch; 3],
@@ -180,12 +181,10 @@ impl MusicnnCpu {
         };
         let branch = |i: usize, time: usize, freq: usize, filters: usize| -> Result<Branch> {
             let name = if i == 0 { "conv2d".to_string() } else { format!("conv2d_{i}") };
-            Ok(Branch {
-                conv: conv(&name, &[time, freq, 1, filters], &format!("batch_normalization_{}", i + 1))?,
-                time,
-                freq,
-                pad_before: (time - 1) / 2,
-            })
+            let mut conv = conv(&name, &[time, freq, 1, filters], &format!("batch_normalization_{}", i + 1))?;
+            let spectral =
+                (freq > 1).then(|| SpectralKernel::new(&std::mem::take(&mut conv.kernel), freq, filters));
+            Ok(Branch { conv, spectral, time, freq, pad_before: (time - 1) / 2 })
         };
         let mid = |i: usize, c_in: usize| {
             conv(
@@ -195,6 +194,7 @@ impl MusicnnCpu {
             )
         };
         Ok(Self {
+            to_spectrum: forward_transform(),
             input_norm: w.norm("batch_normalization", 1)?,
             timbral: [branch(0, 7, 38, TIMBRAL)?, branch(1, 7, 67, TIMBRAL)?],
             temporal: [
@@ -229,6 +229,20 @@ impl MusicnnCpu {
         // Front end: [MID_PAD zero frames, 187 frames, MID_PAD zero frames] × 561.
         let mut front = vec![0.0f32; (PATCH_FRAMES + 2 * MID_PAD) * FRONT];
         let mut scratch = Scratch::default();
+        // The timbral branches' input (3 zero frames each side) by bin.
+        let timbral_input = &padded[(PAD - TIMBRAL_PAD) * N_MELS..][..TIMBRAL_FRAMES * N_MELS];
+        let mut spectra = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
+        matmul(
+            &mut spectra,
+            MatRef::row_major(timbral_input, TIMBRAL_FRAMES, N_MELS),
+            MatRef::row_major(&self.to_spectrum, N_MELS, SPECTRUM),
+        );
+        scratch.by_bin = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
+        for (t, spectrum) in spectra.chunks_exact(SPECTRUM).enumerate() {
+            for (w, pair) in spectrum.chunks_exact(2).enumerate() {
+                scratch.by_bin[(w * TIMBRAL_FRAMES + t) * 2..][..2].copy_from_slice(pair);
+            }
+        }
         let branches = self.timbral.iter().chain(&self.temporal);
         let mut offset = 0;
         for branch in branches {
@@ -340,9 +354,14 @@ mod tests {
             .collect()
     }
 
-    fn assert_close(what: &str, ours: &[f32], reference: &[f32], tolerance: f32) {
+    /// `|ours - reference| <= atol + 4e-6·max|reference|` (a few float32
+    /// ulps of the largest value: the two sum in different orders).
+    fn assert_close(what: &str, ours: &[f32], reference: &[f32], atol: f32) {
         assert_eq!(ours.len(), reference.len(), "{what}: lengths");
+        let largest = reference.iter().fold(0.0f32, |a, b| a.max(b.abs()));
+        let tolerance = atol + 4e-6 * largest;
         let diff = ours.iter().zip(reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        eprintln!("{what}: max |diff| {diff:.2e} (largest {largest:.1})");
         assert!(diff <= tolerance, "{what}: max |diff| {diff:.2e} > {tolerance:.1e}");
     }
 
@@ -366,12 +385,12 @@ mod tests {
             assert_close("taggram", &collect(|p| &p.taggram), &rows(theirs.taggram), 2e-6);
             assert_close("penultimate", &collect(|p| &p.penultimate), &rows(theirs.penultimate), 2e-5);
             assert_close("mean_pool", &collect(|p| &p.mean_pool), &rows(theirs.mean_pool), 2e-5);
-            assert_close("max_pool", &collect(|p| &p.max_pool), &rows(theirs.max_pool), 1e-4);
+            assert_close("max_pool", &collect(|p| &p.max_pool), &rows(theirs.max_pool), 2e-5);
             for (i, (name, t)) in theirs.layers.unwrap().into_iter().enumerate() {
                 let reference = t.into_data().try_to_vec::<f32>().unwrap();
                 let ours: Vec<f32> =
                     ours.iter().flat_map(|p| p.layers.as_ref().unwrap()[i].2.clone()).collect();
-                assert_close(name, &ours, &reference, 1e-4);
+                assert_close(name, &ours, &reference, 2e-5);
             }
         }
     }
