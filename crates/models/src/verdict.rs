@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use genreid_audio::{LoadOptions, Signal, load, load_bytes, segments};
+use genreid_audio::{Blocks, LoadOptions, MonoStream, Signal, load, load_bytes, segments};
 use genreid_features::input::{cut_segment, segment_starts};
 use genreid_features::{fma518, gtzan57};
 use serde::Serialize;
@@ -137,15 +137,74 @@ pub fn load_options(model: &Model) -> LoadOptions {
 
 /// Classifies an audio file.
 pub fn classify_path(model: &Model, path: &Path, hop: usize, with_segments: bool) -> Result<Verdict> {
-    if let Model::Tagger(tagger) = model {
-        // Taggers read the file in blocks: memory stays flat however long it is.
-        let analysis = tagger.analyse_file(path, hop)?;
-        return Ok(tagged_verdict(&path.display().to_string(), tagger, &analysis, with_segments));
+    let in_file = |e: ModelError| ModelError::File { path: path.to_path_buf(), reason: e.to_string() };
+    match model {
+        // Taggers and classical models read the file in blocks: memory stays
+        // flat however long it is.
+        Model::Tagger(tagger) => {
+            let analysis = tagger.analyse_file(path, hop)?;
+            return Ok(tagged_verdict(&path.display().to_string(), tagger, &analysis, with_segments));
+        }
+        Model::Classical(m) if m.preprocessing.segment_seconds > 0.0 => {
+            return classify_classical_blocks(m, path, with_segments, BLOCK_SECONDS).map_err(in_file);
+        }
+        _ => {}
     }
     let signal = load(path, &load_options(model)).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
     let name = path.display().to_string();
-    classify_signal(model, &signal, &name, hop, with_segments)
-        .map_err(|e| ModelError::File { path: path.to_path_buf(), reason: e.to_string() })
+    classify_signal(model, &signal, &name, hop, with_segments).map_err(in_file)
+}
+
+/// Seconds of audio a block-reading classifier holds at a time (plus margins).
+const BLOCK_SECONDS: f64 = 120.0;
+
+/// A classical model on a file read in blocks whose boundaries fall on
+/// segment boundaries: each segment's features come from the same resampled
+/// samples as from the whole file (up to the resampler's rounding at block
+/// edges, which the 1-s margins keep away from the segments). A file of one
+/// block takes exactly the whole-file path.
+pub fn classify_classical_blocks(
+    model: &ModelFile,
+    path: &Path,
+    with_segments: bool,
+    block_seconds: f64,
+) -> Result<Verdict> {
+    let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
+    let name = path.display().to_string();
+    let stream = MonoStream::open(path).map_err(bad)?;
+    let pre = &model.preprocessing;
+    let rate = if pre.sample_rate > 0 { pre.sample_rate } else { stream.sample_rate() };
+    let seg_len = (pre.segment_seconds * f64::from(rate)).round() as usize;
+    let max_seconds = LoadOptions::default().max_seconds;
+    let mut blocks =
+        Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), max_seconds).map_err(bad)?;
+    let Some(mut block) = blocks.next_block().map_err(bad)? else {
+        return Err(ModelError::InvalidInput("no audio".into()));
+    };
+    if block.last {
+        return classify_classical(&Signal::new(block.samples, rate), &name, model, with_segments);
+    }
+    let sr = f64::from(rate);
+    let (mut per_segment, mut spans) = (Vec::new(), Vec::new());
+    loop {
+        let mut start = block.core_start;
+        while start + seg_len <= block.core_end {
+            let Some(y) = block.samples.get(start - block.start..start - block.start + seg_len) else {
+                break;
+            };
+            per_segment.push(segment_probabilities(model, y, sr, &name)?);
+            spans.push((start as f64 / sr, (start + seg_len) as f64 / sr));
+            start += seg_len;
+        }
+        if block.last {
+            break;
+        }
+        block = match blocks.next_block().map_err(bad)? {
+            Some(b) => b,
+            None => break,
+        };
+    }
+    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), with_segments))
 }
 
 /// Classifies encoded audio bytes (an upload); `name` appears in errors.
@@ -277,31 +336,36 @@ fn classify_classical(
             .map(|s| (s.start, s.end))
             .collect()
     };
-    let mut per_segment = Vec::with_capacity(spans.len());
-    for &(start, end) in &spans {
-        let y = &signal.samples[start..end];
-        let row = match pre.feature_set.as_str() {
-            "gtzan57" => gtzan57(y, sr),
-            "fma518" => fma518(y, sr),
-            other => {
-                return Err(ModelError::InvalidInput(format!(
-                    "model needs feature set {other:?}, which this genreid cannot compute"
-                )));
-            }
-        }
-        .map_err(|e| ModelError::InvalidInput(format!("{name}: {e}")))?;
-        if row.len() != pre.columns.len() {
-            return Err(ModelError::InvalidInput(format!(
-                "model expects {} features, {} computes {}",
-                pre.columns.len(),
-                pre.feature_set,
-                row.len()
-            )));
-        }
-        per_segment.push(model.predict_proba(&row));
-    }
+    let per_segment = spans
+        .iter()
+        .map(|&(start, end)| segment_probabilities(model, &signal.samples[start..end], sr, name))
+        .collect::<Result<Vec<_>>>()?;
     let seconds: Vec<(f64, f64)> = spans.iter().map(|&(s, e)| (s as f64 / sr, e as f64 / sr)).collect();
     Ok(combine(name, &model.labels, &per_segment, &seconds, Probabilities::new(), with_segments))
+}
+
+/// A classical model's probabilities for one segment's samples.
+fn segment_probabilities(model: &ModelFile, y: &[f32], sr: f64, name: &str) -> Result<Vec<f64>> {
+    let pre = &model.preprocessing;
+    let row = match pre.feature_set.as_str() {
+        "gtzan57" => gtzan57(y, sr),
+        "fma518" => fma518(y, sr),
+        other => {
+            return Err(ModelError::InvalidInput(format!(
+                "model needs feature set {other:?}, which this genreid cannot compute"
+            )));
+        }
+    }
+    .map_err(|e| ModelError::InvalidInput(format!("{name}: {e}")))?;
+    if row.len() != pre.columns.len() {
+        return Err(ModelError::InvalidInput(format!(
+            "model expects {} features, {} computes {}",
+            pre.columns.len(),
+            pre.feature_set,
+            row.len()
+        )));
+    }
+    Ok(model.predict_proba(&row))
 }
 
 fn classify_tagged(

@@ -56,3 +56,45 @@ fn streaming_reports_bad_files_by_name() {
     std::fs::write(&empty, b"").unwrap();
     assert!(tagger().analyse_file(&empty, 187).unwrap_err().to_string().contains("empty.wav"));
 }
+
+/// The committed GTZAN-57 logistic regression, cut to 3-s segments so that a
+/// fixture holds many.
+fn classical_model() -> genreid_models::ModelFile {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57-logreg.genreid");
+    let mut model = genreid_models::ModelFile::load(&path).unwrap();
+    model.preprocessing.segment_seconds = 3.0;
+    model
+}
+
+#[test]
+fn classical_models_read_in_blocks_give_the_whole_files_segments() {
+    use genreid_models::verdict::classify_classical_blocks;
+    let model = classical_model();
+    let m = genreid_models::Model::Classical(model.clone());
+    for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "full_wesnoth_battle_epic.ogg"] {
+        let path = fixture_audio(file);
+        let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
+        let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
+        // Blocks of about 8 s: segments fall in different blocks.
+        let blocks = classify_classical_blocks(&model, &path, true, 8.0).unwrap();
+        let (w, b) = (whole.segments.unwrap(), blocks.segments.unwrap());
+        assert!(w.len() >= 5, "{file}: {} segments", w.len());
+        assert_eq!(w.len(), b.len(), "{file}: segment count");
+        let mut worst = 0.0f64;
+        for (x, y) in w.iter().zip(&b) {
+            assert!((x.start - y.start).abs() < 1e-9 && (x.end - y.end).abs() < 1e-9, "{file}: spans");
+            for (label, p) in &x.probabilities {
+                worst = worst.max((p.as_f64().unwrap() - y.probabilities[label].as_f64().unwrap()).abs());
+            }
+        }
+        eprintln!("{file}: {} segments, probabilities max |diff| {worst:.1e}", w.len());
+        assert!(worst < 1e-3, "{file}: {worst:e}");
+        assert_eq!(whole.genre, blocks.genre, "{file}");
+        // The default block (two minutes) holds the file whole: identical.
+        let default = genreid_models::classify_path(&m, &path, 187, true).unwrap();
+        assert_eq!(
+            serde_json::to_value(&default.probabilities).unwrap(),
+            serde_json::to_value(&whole.probabilities).unwrap()
+        );
+    }
+}
