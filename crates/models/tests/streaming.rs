@@ -98,3 +98,57 @@ fn classical_models_read_in_blocks_give_the_whole_files_segments() {
         );
     }
 }
+
+/// An untrained CRNN on mel segments of 3 s (the weights do not matter:
+/// the test compares two ways of reading the same file).
+fn network() -> genreid_models::neural::Classifier {
+    use genreid_features::{InputKind, SpectrogramInput};
+    use genreid_models::neural::{
+        ArchitectureSpec, Classifier, NETWORK_VERSION, NetworkFile, NetworkManifest, weights_of,
+    };
+    let spec = ArchitectureSpec::from_name("crnn-3conv").unwrap();
+    let net = spec.build(3, 128, &burn::tensor::Device::default());
+    Classifier::new(NetworkFile {
+        manifest: NetworkManifest {
+            format: genreid_models::FORMAT.into(),
+            version: NETWORK_VERSION,
+            architecture: spec,
+            labels: vec!["a".into(), "b".into(), "c".into()],
+            input: SpectrogramInput::new(InputKind::Mel),
+            segment_seconds: 3.0,
+            parameters: 1,
+            provenance: serde_json::json!({}),
+        },
+        weights: weights_of(&net),
+    })
+    .unwrap()
+}
+
+#[test]
+fn networks_read_in_blocks_give_the_whole_files_segments() {
+    use genreid_models::verdict::classify_network_blocks;
+    let m = genreid_models::Model::Network(Box::new(network()));
+    let genreid_models::Model::Network(network) = &m else { unreachable!() };
+    for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "asc_machine_wars_orig22k_cut.mp3"] {
+        let path = fixture_audio(file);
+        let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
+        let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
+        // Blocks of about 8 s: segments fall in different blocks.
+        let blocks = classify_network_blocks(network, &path, true, 8.0).unwrap();
+        let (w, b) = (whole.segments.unwrap(), blocks.segments.unwrap());
+        assert!(w.len() >= 3, "{file}: {} segments", w.len());
+        assert_eq!(w.len(), b.len(), "{file}: segment count");
+        let mut worst = 0.0f64;
+        for (x, y) in w.iter().zip(&b) {
+            assert!((x.start - y.start).abs() < 1e-9 && (x.end - y.end).abs() < 1e-9, "{file}: spans");
+            for (label, p) in &x.probabilities {
+                worst = worst.max((p.as_f64().unwrap() - y.probabilities[label].as_f64().unwrap()).abs());
+            }
+        }
+        eprintln!("{file}: {} segments, probabilities max |diff| {worst:.1e}", w.len());
+        assert!(worst < 1e-4, "{file}: {worst:e}");
+        // The segments differ from each other (the comparison is not vacuous).
+        let p = |i: usize| w[i].probabilities["a"].as_f64().unwrap();
+        assert!((1..w.len()).any(|i| (p(i) - p(0)).abs() > 1e-6), "{file}: every segment alike");
+    }
+}

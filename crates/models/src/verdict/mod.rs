@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use genreid_audio::{Blocks, LoadOptions, MonoStream, Signal, load, load_bytes, segments};
-use genreid_features::input::{cut_segment, segment_starts};
+use genreid_audio::{LoadOptions, Signal, load, load_bytes, segments};
+use genreid_features::input::{InputKind, cut_segment, segment_starts};
 use genreid_features::{fma518, gtzan57};
 use serde::Serialize;
 
@@ -17,6 +17,9 @@ use crate::catalog::Model;
 use crate::neural;
 use crate::pretrained::{Tagger, TrackAnalysis};
 use crate::{ModelError, ModelFile, Result};
+
+mod blocks;
+pub use blocks::{BLOCK_SECONDS, classify_classical_blocks, classify_network_blocks};
 
 /// Label → probability, in the model's label order.
 pub type Probabilities = serde_json::Map<String, serde_json::Value>;
@@ -80,7 +83,7 @@ fn prob_map(labels: &[String], p: &[f64]) -> Probabilities {
 }
 
 /// Track verdict from per-segment probabilities: mean probability, majority vote.
-fn combine(
+pub(crate) fn combine(
     name: &str,
     labels: &[String],
     per_segment: &[Vec<f64>],
@@ -139,8 +142,8 @@ pub fn load_options(model: &Model) -> LoadOptions {
 pub fn classify_path(model: &Model, path: &Path, hop: usize, with_segments: bool) -> Result<Verdict> {
     let in_file = |e: ModelError| ModelError::File { path: path.to_path_buf(), reason: e.to_string() };
     match model {
-        // Taggers and classical models read the file in blocks: memory stays
-        // flat however long it is.
+        // Taggers, classical models and most networks read the file in blocks
+        // (`blocks`): memory stays flat however long it is.
         Model::Tagger(tagger) => {
             let analysis = tagger.analyse_file(path, hop)?;
             return Ok(tagged_verdict(&path.display().to_string(), tagger, &analysis, with_segments));
@@ -148,63 +151,15 @@ pub fn classify_path(model: &Model, path: &Path, hop: usize, with_segments: bool
         Model::Classical(m) if m.preprocessing.segment_seconds > 0.0 => {
             return classify_classical_blocks(m, path, with_segments, BLOCK_SECONDS).map_err(in_file);
         }
+        // An MFCC picture's dB floor refers to the whole track's maximum.
+        Model::Network(n) if n.manifest().input.kind != InputKind::Mfcc => {
+            return classify_network_blocks(n, path, with_segments, BLOCK_SECONDS).map_err(in_file);
+        }
         _ => {}
     }
     let signal = load(path, &load_options(model)).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
     let name = path.display().to_string();
     classify_signal(model, &signal, &name, hop, with_segments).map_err(in_file)
-}
-
-/// Seconds of audio a block-reading classifier holds at a time (plus margins).
-const BLOCK_SECONDS: f64 = 120.0;
-
-/// A classical model on a file read in blocks whose boundaries fall on
-/// segment boundaries: each segment's features come from the same resampled
-/// samples as from the whole file (up to the resampler's rounding at block
-/// edges, which the 1-s margins keep away from the segments). A file of one
-/// block takes exactly the whole-file path.
-pub fn classify_classical_blocks(
-    model: &ModelFile,
-    path: &Path,
-    with_segments: bool,
-    block_seconds: f64,
-) -> Result<Verdict> {
-    let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
-    let name = path.display().to_string();
-    let stream = MonoStream::open(path).map_err(bad)?;
-    let pre = &model.preprocessing;
-    let rate = if pre.sample_rate > 0 { pre.sample_rate } else { stream.sample_rate() };
-    let seg_len = (pre.segment_seconds * f64::from(rate)).round() as usize;
-    let max_seconds = LoadOptions::default().max_seconds;
-    let mut blocks =
-        Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), max_seconds).map_err(bad)?;
-    let Some(mut block) = blocks.next_block().map_err(bad)? else {
-        return Err(ModelError::InvalidInput("no audio".into()));
-    };
-    if block.last {
-        return classify_classical(&Signal::new(block.samples, rate), &name, model, with_segments);
-    }
-    let sr = f64::from(rate);
-    let (mut per_segment, mut spans) = (Vec::new(), Vec::new());
-    loop {
-        let mut start = block.core_start;
-        while start + seg_len <= block.core_end {
-            let Some(y) = block.samples.get(start - block.start..start - block.start + seg_len) else {
-                break;
-            };
-            per_segment.push(segment_probabilities(model, y, sr, &name)?);
-            spans.push((start as f64 / sr, (start + seg_len) as f64 / sr));
-            start += seg_len;
-        }
-        if block.last {
-            break;
-        }
-        block = match blocks.next_block().map_err(bad)? {
-            Some(b) => b,
-            None => break,
-        };
-    }
-    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), with_segments))
 }
 
 /// Classifies encoded audio bytes (an upload); `name` appears in errors.
@@ -281,7 +236,7 @@ fn classify_ensemble(signal: &Signal, name: &str, members: &[(Model, f64)], hop:
 
 /// A trained network: the whole track's picture, cut into segments of the
 /// training length (a short track repeats to fill one), each classified.
-fn classify_network(
+pub(crate) fn classify_network(
     signal: &Signal,
     name: &str,
     network: &neural::Classifier,
@@ -309,16 +264,25 @@ fn classify_network(
         batch.extend_from_slice(&one);
     }
     let per_segment = network.predict(&batch, frames)?;
-    let seconds_per_frame = m.input.hop_length as f64 / f64::from(m.input.sample_rate);
-    let duration = signal.duration_seconds();
-    let spans: Vec<(f64, f64)> = starts
-        .iter()
-        .map(|&s| (s as f64 * seconds_per_frame, ((s + frames - 1) as f64 * seconds_per_frame).min(duration)))
-        .collect();
+    let spans = frame_spans(&starts, frames, &m.input, signal.duration_seconds());
     Ok(combine(name, &m.labels, &per_segment, &spans, Probabilities::new(), with_segments))
 }
 
-fn classify_classical(
+/// `(start, end)` in seconds of segments of `frames` frames starting at `starts`.
+pub(crate) fn frame_spans(
+    starts: &[usize],
+    frames: usize,
+    input: &genreid_features::input::SpectrogramInput,
+    duration: f64,
+) -> Vec<(f64, f64)> {
+    let seconds_per_frame = input.hop_length as f64 / f64::from(input.sample_rate);
+    starts
+        .iter()
+        .map(|&s| (s as f64 * seconds_per_frame, ((s + frames - 1) as f64 * seconds_per_frame).min(duration)))
+        .collect()
+}
+
+pub(crate) fn classify_classical(
     signal: &Signal,
     name: &str,
     model: &ModelFile,
@@ -345,7 +309,7 @@ fn classify_classical(
 }
 
 /// A classical model's probabilities for one segment's samples.
-fn segment_probabilities(model: &ModelFile, y: &[f32], sr: f64, name: &str) -> Result<Vec<f64>> {
+pub(crate) fn segment_probabilities(model: &ModelFile, y: &[f32], sr: f64, name: &str) -> Result<Vec<f64>> {
     let pre = &model.preprocessing;
     let row = match pre.feature_set.as_str() {
         "gtzan57" => gtzan57(y, sr),
