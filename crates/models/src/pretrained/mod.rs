@@ -199,31 +199,28 @@ impl Tagger {
             return Err(ModelError::InvalidInput(format!("{} values is not whole patches", patches.len())));
         }
         let mut out = PatchOutputs::default();
-        if let Network::MusicnnCpu(net) = &self.network {
-            for y in net.run(patches, false) {
-                out.taggram.extend_row(&y.taggram);
-                out.penultimate.extend_row(&y.penultimate);
-                out.mean_pool.extend_row(&y.mean_pool);
-                out.max_pool.extend_row(&y.max_pool);
+        match &self.network {
+            Network::MusicnnCpu(net) => {
+                for y in net.run(patches, false) {
+                    out.taggram.extend_row(&y.taggram);
+                    out.penultimate.extend_row(&y.penultimate);
+                    out.mean_pool.extend_row(&y.mean_pool);
+                    out.max_pool.extend_row(&y.max_pool);
+                }
             }
-        }
-        let batched = if matches!(self.network, Network::MusicnnCpu(_)) { &[][..] } else { patches };
-        for chunk in batched.chunks(BATCH_PATCHES * per_patch) {
-            let batch = chunk.len() / per_patch;
-            let x = Tensor::<3>::from_data(
-                TensorData::new(chunk.to_vec(), [batch, PATCH_FRAMES, N_MELS]),
-                &self.device,
-            );
-            match &self.network {
-                Network::Musicnn(net) => {
+            Network::Musicnn(net) => {
+                for x in self.batches(patches) {
                     let y = net.forward(x, false);
                     out.taggram.push(y.taggram);
                     out.penultimate.push(y.penultimate);
                     out.mean_pool.push(y.mean_pool);
                     out.max_pool.push(y.max_pool);
                 }
-                Network::Vgg(net) => out.taggram.push(net.forward(x).taggram),
-                Network::MusicnnCpu(_) => unreachable!("run on the CPU above"),
+            }
+            Network::Vgg(net) => {
+                for x in self.batches(patches) {
+                    out.taggram.push(net.forward(x).taggram);
+                }
             }
         }
         if let Some(head) = &self.manifest.genre_head {
@@ -237,14 +234,22 @@ impl Tagger {
         Ok(out)
     }
 
+    /// Whole patches as tensors of up to [`BATCH_PATCHES`] on the device.
+    fn batches<'a>(&'a self, patches: &'a [f32]) -> impl Iterator<Item = Tensor<3>> + 'a {
+        let per_patch = PATCH_FRAMES * N_MELS;
+        patches.chunks(BATCH_PATCHES * per_patch).map(move |chunk| {
+            let shape = [chunk.len() / per_patch, PATCH_FRAMES, N_MELS];
+            Tensor::<3>::from_data(TensorData::new(chunk.to_vec(), shape), &self.device)
+        })
+    }
+
     /// Every intermediate layer for one patch, named as musicnn's extractor
     /// names them, each with its shape (for parity checks and inspection).
     pub fn layers(&self, patch: &[f32]) -> Result<Vec<Layer>> {
         if patch.len() != PATCH_FRAMES * N_MELS {
             return Err(ModelError::InvalidInput("layers() takes exactly one patch".into()));
         }
-        let x =
-            Tensor::<3>::from_data(TensorData::new(patch.to_vec(), [1, PATCH_FRAMES, N_MELS]), &self.device);
+        let x = || self.batches(patch).next().expect("one whole patch");
         let mut layers = Vec::new();
         match &self.network {
             Network::MusicnnCpu(net) => {
@@ -253,13 +258,13 @@ impl Tagger {
                 }
             }
             Network::Musicnn(net) => {
-                for (name, t) in net.forward(x, true).layers.unwrap_or_default() {
+                for (name, t) in net.forward(x(), true).layers.unwrap_or_default() {
                     let [_, frames, channels] = t.dims();
                     layers.push((name.to_string(), vec![frames, channels], to_vec(t.into_data())));
                 }
             }
             Network::Vgg(net) => {
-                for (i, t) in net.forward(x).pools.into_iter().enumerate() {
+                for (i, t) in net.forward(x()).pools.into_iter().enumerate() {
                     let [_, time, freq, channels] = t.dims();
                     layers.push((
                         format!("pool{}", i + 1),
