@@ -220,6 +220,25 @@ impl MusicnnCpu {
         patches.par_chunks_exact(PATCH_FRAMES * N_MELS).map(|p| self.forward(p, keep_layers)).collect()
     }
 
+    /// The timbral branches' input (the patch with 3 zero frames each side)
+    /// transformed along frequency, laid out `[bin][frame][re, im]`.
+    fn timbral_spectra(&self, padded: &[f32]) -> Vec<f32> {
+        let input = &padded[(PAD - TIMBRAL_PAD) * N_MELS..][..TIMBRAL_FRAMES * N_MELS];
+        let mut by_frame = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
+        matmul(
+            &mut by_frame,
+            MatRef::row_major(input, TIMBRAL_FRAMES, N_MELS),
+            MatRef::row_major(&self.to_spectrum, N_MELS, SPECTRUM),
+        );
+        let mut by_bin = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
+        for (t, spectrum) in by_frame.chunks_exact(SPECTRUM).enumerate() {
+            for (w, pair) in spectrum.chunks_exact(2).enumerate() {
+                by_bin[(w * TIMBRAL_FRAMES + t) * 2..][..2].copy_from_slice(pair);
+            }
+        }
+        by_bin
+    }
+
     /// Runs one patch (`187 × 96` log-mel values).
     pub fn forward(&self, patch: &[f32], keep_layers: bool) -> PatchResult {
         debug_assert_eq!(patch.len(), PATCH_FRAMES * N_MELS);
@@ -230,21 +249,7 @@ impl MusicnnCpu {
         }
         // Front end: [MID_PAD zero frames, 187 frames, MID_PAD zero frames] × 561.
         let mut front = vec![0.0f32; (PATCH_FRAMES + 2 * MID_PAD) * FRONT];
-        let mut scratch = Scratch::default();
-        // The timbral branches' input (3 zero frames each side) by bin.
-        let timbral_input = &padded[(PAD - TIMBRAL_PAD) * N_MELS..][..TIMBRAL_FRAMES * N_MELS];
-        let mut spectra = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
-        matmul(
-            &mut spectra,
-            MatRef::row_major(timbral_input, TIMBRAL_FRAMES, N_MELS),
-            MatRef::row_major(&self.to_spectrum, N_MELS, SPECTRUM),
-        );
-        scratch.by_bin = vec![0.0f32; TIMBRAL_FRAMES * SPECTRUM];
-        for (t, spectrum) in spectra.chunks_exact(SPECTRUM).enumerate() {
-            for (w, pair) in spectrum.chunks_exact(2).enumerate() {
-                scratch.by_bin[(w * TIMBRAL_FRAMES + t) * 2..][..2].copy_from_slice(pair);
-            }
-        }
+        let mut scratch = Scratch { by_bin: self.timbral_spectra(&padded), ..Scratch::default() };
         let branches = self.timbral.iter().chain(&self.temporal);
         let mut offset = 0;
         for branch in branches {
@@ -275,9 +280,8 @@ impl MusicnnCpu {
             for (t, row) in product.chunks_exact(MID).enumerate() {
                 let at = (MID_PAD + t) * MID;
                 for (k, &v) in row.iter().enumerate() {
-                    let residual = if i == 0 { 0.0 } else { input[at + k] };
                     let y = layer.activate(k, v);
-                    out[at + k] = if i == 0 { y } else { y + residual };
+                    out[at + k] = if i == 0 { y } else { y + input[at + k] };
                 }
             }
             mids.push(out);
