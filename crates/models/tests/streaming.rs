@@ -57,6 +57,31 @@ fn streaming_reports_bad_files_by_name() {
     assert!(tagger().analyse_file(&empty, 187).unwrap_err().to_string().contains("empty.wav"));
 }
 
+/// Asserts that block reading gave the whole file's segments (at least
+/// `at_least` of them): the same spans, probabilities within `tolerance`.
+/// Returns the whole file's segments.
+fn assert_same_segments(
+    file: &str,
+    whole: &genreid_models::Verdict,
+    blocks: &genreid_models::Verdict,
+    at_least: usize,
+    tolerance: f64,
+) -> Vec<genreid_models::verdict::SegmentVerdict> {
+    let (w, b) = (whole.segments.clone().unwrap(), blocks.segments.clone().unwrap());
+    assert!(w.len() >= at_least, "{file}: {} segments", w.len());
+    assert_eq!(w.len(), b.len(), "{file}: segment count");
+    let mut worst = 0.0f64;
+    for (x, y) in w.iter().zip(&b) {
+        assert!((x.start - y.start).abs() < 1e-9 && (x.end - y.end).abs() < 1e-9, "{file}: spans");
+        for (label, p) in &x.probabilities {
+            worst = worst.max((p.as_f64().unwrap() - y.probabilities[label].as_f64().unwrap()).abs());
+        }
+    }
+    eprintln!("{file}: {} segments, probabilities max |diff| {worst:.1e}", w.len());
+    assert!(worst < tolerance, "{file}: {worst:e}");
+    w
+}
+
 /// The committed GTZAN-57 logistic regression, cut to 3-s segments so that a
 /// fixture holds many.
 fn classical_model() -> genreid_models::ModelFile {
@@ -77,18 +102,7 @@ fn classical_models_read_in_blocks_give_the_whole_files_segments() {
         let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
         let blocks = classify_classical_blocks(&model, &path, true, 8.0).unwrap();
-        let (w, b) = (whole.segments.unwrap(), blocks.segments.unwrap());
-        assert!(w.len() >= 5, "{file}: {} segments", w.len());
-        assert_eq!(w.len(), b.len(), "{file}: segment count");
-        let mut worst = 0.0f64;
-        for (x, y) in w.iter().zip(&b) {
-            assert!((x.start - y.start).abs() < 1e-9 && (x.end - y.end).abs() < 1e-9, "{file}: spans");
-            for (label, p) in &x.probabilities {
-                worst = worst.max((p.as_f64().unwrap() - y.probabilities[label].as_f64().unwrap()).abs());
-            }
-        }
-        eprintln!("{file}: {} segments, probabilities max |diff| {worst:.1e}", w.len());
-        assert!(worst < 1e-3, "{file}: {worst:e}");
+        assert_same_segments(file, &whole, &blocks, 5, 1e-3);
         assert_eq!(whole.genre, blocks.genre, "{file}");
         // The default block (two minutes) holds the file whole: identical.
         let default = genreid_models::classify_path(&m, &path, 187, true).unwrap();
@@ -135,18 +149,7 @@ fn networks_read_in_blocks_give_the_whole_files_segments() {
         let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
         let blocks = classify_network_blocks(network, &path, true, 8.0).unwrap();
-        let (w, b) = (whole.segments.unwrap(), blocks.segments.unwrap());
-        assert!(w.len() >= 3, "{file}: {} segments", w.len());
-        assert_eq!(w.len(), b.len(), "{file}: segment count");
-        let mut worst = 0.0f64;
-        for (x, y) in w.iter().zip(&b) {
-            assert!((x.start - y.start).abs() < 1e-9 && (x.end - y.end).abs() < 1e-9, "{file}: spans");
-            for (label, p) in &x.probabilities {
-                worst = worst.max((p.as_f64().unwrap() - y.probabilities[label].as_f64().unwrap()).abs());
-            }
-        }
-        eprintln!("{file}: {} segments, probabilities max |diff| {worst:.1e}", w.len());
-        assert!(worst < 1e-4, "{file}: {worst:e}");
+        let w = assert_same_segments(file, &whole, &blocks, 3, 1e-4);
         // The segments differ from each other (the comparison is not vacuous).
         let p = |i: usize| w[i].probabilities["a"].as_f64().unwrap();
         assert!((1..w.len()).any(|i| (p(i) - p(0)).abs() > 1e-6), "{file}: every segment alike");
