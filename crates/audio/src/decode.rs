@@ -19,8 +19,10 @@ use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{AudioError, Result};
+use crate::limits::check_stream;
 use crate::signal::{Signal, downmix_into};
 use crate::sun_au;
+use crate::warning::{Warning, push_once};
 
 /// Mono audio at the file's own rate, with what the file said about itself.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct Decoded {
     pub signal: Signal,
     /// Channels in the file before the downmix.
     pub channels: usize,
+    /// What the decode noticed: truncation, damaged packets, a cut at the limit.
+    pub warnings: Vec<Warning>,
 }
 
 /// Where encoded audio comes from: a file, or bytes already in memory
@@ -67,13 +71,19 @@ impl Source<'_> {
     }
 }
 
-/// Decodes `source` to mono, keeping at most `max_frames` frames.
+/// Decodes `source` to mono, keeping at most `max_seconds` of audio (a
+/// [`Warning::Cut`] says when there was more).
 ///
-/// Never panics on malformed input: every failure is an [`AudioError`] naming
-/// the source and the cause.
-pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
+/// The stream's rate and channel count are checked against
+/// [`crate::limits`] before anything is allocated for them, so work follows
+/// the audio present, never a header's claim. Never panics on malformed
+/// input: every failure is an [`AudioError`] naming the source and the cause.
+pub fn decode(source: Source<'_>, max_seconds: f64) -> Result<Decoded> {
     let path = source.display_path();
-    let guarded = catch_unwind(AssertUnwindSafe(|| decode_source(source, &path, max_frames)));
+    if !(max_seconds > 0.0) {
+        return Err(AudioError::InvalidParameter(format!("max_seconds must be positive, got {max_seconds}")));
+    }
+    let guarded = catch_unwind(AssertUnwindSafe(|| decode_source(source, &path, max_seconds)));
     guarded.unwrap_or_else(|_| {
         Err(AudioError::Decode { path: path.clone(), reason: "decoder panicked on malformed data".into() })
     })
@@ -82,8 +92,8 @@ pub fn decode(source: Source<'_>, max_frames: usize) -> Result<Decoded> {
 /// Reads the first bytes (to recognise Sun `.au`, which Symphonia does not
 /// read), puts them back in front of the rest, and hands the source to the
 /// right reader. A stream cannot seek, so its first bytes are chained back.
-fn decode_source(source: Source<'_>, path: &Path, max_frames: usize) -> Result<Decoded> {
-    let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
+fn decode_source(source: Source<'_>, path: &Path, max_seconds: f64) -> Result<Decoded> {
+    let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), cause: e };
     let mut magic = [0u8; 4];
     let lower = |e: Option<&str>| e.map(str::to_ascii_lowercase);
     let (media, extension, got): (Box<dyn MediaSource>, Option<String>, usize) = match source {
@@ -108,11 +118,9 @@ fn decode_source(source: Source<'_>, path: &Path, max_frames: usize) -> Result<D
         return Err(AudioError::Empty { path: path.to_path_buf() });
     }
     let decoded = if got == 4 && magic == sun_au::MAGIC {
-        let (header, mono) = sun_au::read_mono(std::io::BufReader::new(media), max_frames)
-            .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
-        Decoded { signal: Signal::new(mono, header.sample_rate), channels: header.channels as usize }
+        decode_sun_au(media, path, max_seconds)?
     } else {
-        decode_symphonia(media, extension.as_deref(), path, max_frames)?
+        decode_symphonia(media, extension.as_deref(), path, max_seconds)?
     };
     if decoded.signal.is_empty() {
         return Err(AudioError::NoSamples { path: path.to_path_buf() });
@@ -131,18 +139,55 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Frames in `seconds` at `rate` (what a limit in seconds allows).
+pub(crate) fn frames_in(seconds: f64, rate: u32) -> usize {
+    (seconds * f64::from(rate)).ceil().min(1e15) as usize
+}
+
+fn decode_sun_au(media: Box<dyn MediaSource>, path: &Path, max_seconds: f64) -> Result<Decoded> {
+    let (header, mut mono) = sun_au::read_mono(std::io::BufReader::new(media), max_seconds)
+        .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
+    let channels = header.channels as usize;
+    check_stream(path, header.sample_rate, channels)?;
+    let rate = f64::from(header.sample_rate);
+    let mut warnings = Vec::new();
+    let max_frames = frames_in(max_seconds, header.sample_rate);
+    if mono.len() > max_frames {
+        mono.truncate(max_frames);
+        warnings.push(Warning::Cut { at_seconds: max_seconds });
+    } else if let Some(size) = header.data_size {
+        let announced = size as usize / (header.encoding.bytes_per_sample() * channels);
+        if mono.len() < announced {
+            warnings.push(Warning::Truncated {
+                announced_seconds: announced as f64 / rate,
+                decoded_seconds: mono.len() as f64 / rate,
+            });
+        }
+    }
+    Ok(Decoded { signal: Signal::new(mono, header.sample_rate), channels, warnings })
+}
+
 fn decode_symphonia(
     media: Box<dyn MediaSource>,
     extension: Option<&str>,
     path: &Path,
-    max_frames: usize,
+    max_seconds: f64,
 ) -> Result<Decoded> {
     let mut reader = PacketReader::open(media, extension, path)?;
     let mut mono = Vec::new();
-    while mono.len() < max_frames && reader.next_into(&mut mono)? {}
+    let mut more = true;
+    // One packet past the limit tells a file that goes on from one that ends there.
+    while more && mono.len() <= frames_in(max_seconds, reader.sample_rate.max(1)) {
+        more = reader.next_into(&mut mono)?;
+    }
     reader.check_end()?;
-    mono.truncate(max_frames);
-    Ok(Decoded { signal: Signal::new(mono, reader.sample_rate), channels: reader.channels })
+    let max_frames = frames_in(max_seconds, reader.sample_rate);
+    let mut warnings = reader.warnings(more);
+    if mono.len() > max_frames {
+        mono.truncate(max_frames);
+        push_once(&mut warnings, Warning::Cut { at_seconds: max_seconds });
+    }
+    Ok(Decoded { signal: Signal::new(mono, reader.sample_rate), channels: reader.channels, warnings })
 }
 
 /// Symphonia's container reader and decoder for a file's audio track,
@@ -160,6 +205,11 @@ pub(crate) struct PacketReader {
     good: usize,
     bad: usize,
     last_error: String,
+    /// The stream broke off with an error other than a clean end.
+    broke_off: Option<String>,
+    /// Frames decoded so far, and the number the header announces.
+    frames: u64,
+    announced_frames: Option<u64>,
     path: PathBuf,
 }
 
@@ -190,11 +240,14 @@ impl PacketReader {
             .and_then(|p| p.audio())
             .ok_or_else(|| unsupported("audio track has no codec parameters".into()))?
             .clone();
-        if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
-            return Err(AudioError::InvalidHeader {
-                path: path.to_path_buf(),
-                reason: "zero channels".into(),
-            });
+        let announced_frames = track.num_frames;
+        // What the header says is checked before a decoder sizes its buffers
+        // from it; a rate the header leaves out is checked at the first packet.
+        if let Some(channels) = params.channels.as_ref() {
+            check_stream(path, params.sample_rate.unwrap_or(crate::MIN_SAMPLE_RATE), channels.count())?;
+        }
+        if let Some(rate) = params.sample_rate {
+            check_stream(path, rate, 1)?;
         }
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
@@ -209,8 +262,35 @@ impl PacketReader {
             good: 0,
             bad: 0,
             last_error: String::new(),
+            broke_off: None,
+            frames: 0,
+            announced_frames,
             path: path.to_path_buf(),
         })
+    }
+
+    /// What the read so far noticed; `more` is whether the stream had not
+    /// ended yet (then it cannot be called short).
+    pub(crate) fn warnings(&self, more: bool) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        if self.bad > 0 || self.broke_off.is_some() {
+            let reason = self.broke_off.clone().unwrap_or_else(|| self.last_error.clone());
+            warnings.push(Warning::Damaged { skipped_packets: self.bad, reason });
+        }
+        // Encoders pad the last packet; a shortfall of more than one packet
+        // (or 1 %) is a stream that ends early.
+        if !more
+            && let Some(announced) = self.announced_frames
+            && self.sample_rate > 0
+            && self.frames + 4608.max(announced / 100) < announced
+        {
+            let rate = f64::from(self.sample_rate);
+            warnings.push(Warning::Truncated {
+                announced_seconds: announced as f64 / rate,
+                decoded_seconds: self.frames as f64 / rate,
+            });
+        }
+        warnings
     }
 
     /// Appends the next packet's mono samples to `out`; `false` at the end of
@@ -226,11 +306,15 @@ impl PacketReader {
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(false);
                 }
-                Err(SymError::ResetRequired) => return Ok(false),
+                Err(SymError::ResetRequired) => {
+                    self.broke_off = Some("the stream changes its parameters midway".into());
+                    return Ok(false);
+                }
                 Err(e) => {
                     if self.good == 0 {
                         return Err(decode_err(&self.path, e.to_string()));
                     }
+                    self.broke_off = Some(format!("the stream breaks off: {e}"));
                     return Ok(false);
                 }
             };
@@ -241,16 +325,13 @@ impl PacketReader {
                 Ok(buf) => {
                     let spec = buf.spec();
                     let n_ch = spec.channels().count();
-                    if n_ch == 0 {
-                        return Err(AudioError::InvalidHeader {
-                            path: self.path.clone(),
-                            reason: "zero channels".into(),
-                        });
-                    }
+                    check_stream(&self.path, spec.rate(), n_ch)?;
                     self.sample_rate = spec.rate();
                     self.channels = n_ch;
                     buf.copy_to_vec_interleaved(&mut self.interleaved);
+                    let before = out.len();
                     downmix_into(&self.interleaved, n_ch, out);
+                    self.frames += (out.len() - before) as u64;
                     self.good += 1;
                     return Ok(true);
                 }
@@ -275,12 +356,6 @@ impl PacketReader {
                 reason: format!("no packet could be decoded ({})", self.last_error),
             });
         }
-        if self.sample_rate == 0 {
-            return Err(AudioError::InvalidHeader {
-                path: self.path.clone(),
-                reason: "sample rate is zero or missing".into(),
-            });
-        }
-        Ok(())
+        check_stream(&self.path, self.sample_rate, self.channels.max(1))
     }
 }

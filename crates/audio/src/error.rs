@@ -9,12 +9,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read file: {source}")]
+    #[error("{path}: cannot read file: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message, so not also a
+        /// `source`: error reports would say it twice).
+        cause: std::io::Error,
     },
     /// The file holds no bytes at all.
     #[error("{path}: file is empty")]
@@ -45,6 +46,14 @@ pub enum AudioError {
         path: PathBuf,
         /// The decoder's reason.
         reason: String,
+    },
+    /// Samples far beyond full scale (see [`crate::MAX_PEAK`]).
+    #[error("{path}: samples reach {peak:e}, far beyond full scale (1.0; genreid accepts up to {max}): the file is damaged or wrongly scaled", max = crate::MAX_PEAK)]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The largest magnitude.
+        peak: f32,
     },
     /// The file decoded to zero samples.
     #[error("{path}: no audio samples in file")]

@@ -14,20 +14,26 @@
 
 mod decode;
 mod error;
+pub mod limits;
 mod load;
 mod resample;
 mod segment;
 mod signal;
 mod stream;
 pub mod sun_au;
+mod warning;
 
 pub use decode::{Decoded, Source, decode};
 pub use error::{AudioError, Result};
-pub use load::{DEFAULT_SAMPLE_RATE, LoadOptions, load, load_bytes, load_reader};
+pub use limits::{MAX_CHANNELS, MAX_PEAK, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+pub use load::{
+    DEFAULT_SAMPLE_RATE, LoadOptions, Loaded, load, load_bytes, load_checked, load_reader, load_reader_checked,
+};
 pub use resample::{resample, resampled_len};
 pub use segment::{Segment, segment_samples, segments};
-pub use signal::{Signal, downmix_into, fix_length};
+pub use signal::{Level, Signal, downmix_into, fix_length};
 pub use stream::{Block, Blocks, MonoStream};
+pub use warning::Warning;
 
 /// File extensions genreid treats as audio when walking folders.
 pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga", "au", "snd"];

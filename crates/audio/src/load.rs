@@ -5,8 +5,10 @@ use std::path::Path;
 
 use crate::decode::{Source, decode};
 use crate::error::{AudioError, Result};
+use crate::limits::check_samples;
 use crate::resample::resample;
 use crate::signal::{Signal, fix_length};
+use crate::warning::Warning;
 
 /// The sample rate genreid works at unless told otherwise (librosa's default).
 pub const DEFAULT_SAMPLE_RATE: u32 = 22_050;
@@ -64,15 +66,30 @@ impl LoadOptions {
     }
 }
 
+/// A loaded signal with what the decode noticed on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The signal.
+    pub signal: Signal,
+    /// Truncation, damage, a cut at [`LoadOptions::max_seconds`], samples
+    /// above full scale; empty for a clean file.
+    pub warnings: Vec<Warning>,
+}
+
 /// Loads a file as a mono [`Signal`] following `options`.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Signal> {
+    load_checked(path, options).map(|l| l.signal)
+}
+
+/// [`load`], with the warnings (truncation, damage, a cut at the limit).
+pub fn load_checked(path: &Path, options: &LoadOptions) -> Result<Loaded> {
     load_source(Source::File(path), options)
 }
 
 /// Loads encoded bytes (an upload, say) as a mono [`Signal`].
 pub fn load_bytes(name: &str, bytes: Vec<u8>, options: &LoadOptions) -> Result<Signal> {
     let extension = Path::new(name).extension().and_then(|e| e.to_str());
-    load_source(Source::Bytes { name, bytes, extension }, options)
+    load_source(Source::Bytes { name, bytes, extension }, options).map(|l| l.signal)
 }
 
 /// Loads audio from a reader that cannot seek (an upload as it arrives),
@@ -83,19 +100,30 @@ pub fn load_reader(
     reader: Box<dyn std::io::Read + Send + Sync>,
     options: &LoadOptions,
 ) -> Result<Signal> {
+    load_reader_checked(name, reader, options).map(|l| l.signal)
+}
+
+/// [`load_reader`], with the warnings.
+pub fn load_reader_checked(
+    name: &str,
+    reader: Box<dyn std::io::Read + Send + Sync>,
+    options: &LoadOptions,
+) -> Result<Loaded> {
     let extension = Path::new(name).extension().and_then(|e| e.to_str());
     load_source(Source::Stream { name, reader, extension }, options)
 }
 
-fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
+fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Loaded> {
     options.validate()?;
     let source_name = source.display_path();
-    // The header rate is unknown until decoding, so bound frames by the
-    // highest rate a reader accepts; the exact cut happens below.
-    let end_seconds = options.offset_seconds
-        + options.duration_seconds.unwrap_or(options.max_seconds).min(options.max_seconds);
-    let max_frames = (end_seconds * 1_536_000.0).min(usize::MAX as f64 / 2.0) as usize;
-    let decoded = decode(source, max_frames)?;
+    let wanted = options.duration_seconds.unwrap_or(f64::INFINITY);
+    let end_seconds = options.offset_seconds + wanted.min(options.max_seconds);
+    let decoded = decode(source, end_seconds)?;
+    let mut warnings = decoded.warnings;
+    // A cut the caller asked for (`duration_seconds`) is no news.
+    if wanted <= options.max_seconds {
+        warnings.retain(|w| !matches!(w, Warning::Cut { .. }));
+    }
     let mut native = decoded.signal;
     let sr = f64::from(native.sample_rate);
     let start = ((options.offset_seconds * sr).round() as usize).min(native.len());
@@ -104,11 +132,9 @@ fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
         native.samples.truncate(end);
         native.samples.drain(..start);
     }
-    if native.samples.iter().any(|x| !x.is_finite()) {
-        return Err(AudioError::Decode {
-            path: source_name,
-            reason: "the file holds NaN or infinite samples".into(),
-        });
+    let peak = check_samples(&source_name, &native.samples)?;
+    if peak > crate::limits::WARN_PEAK {
+        warnings.push(Warning::AboveFullScale { peak });
     }
     let mut signal = match options.sample_rate {
         Some(rate) => resample(&native, rate)?,
@@ -118,5 +144,5 @@ fn load_source(source: Source<'_>, options: &LoadOptions) -> Result<Signal> {
         let n = (seconds * f64::from(signal.sample_rate)).round() as usize;
         fix_length(&mut signal.samples, n);
     }
-    Ok(signal)
+    Ok(Loaded { signal, warnings })
 }

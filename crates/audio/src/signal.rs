@@ -34,6 +34,44 @@ impl Signal {
     }
 }
 
+/// How loud a track is, gathered a block at a time: what tells silence and
+/// near-silence from music before a model is asked to judge it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Level {
+    /// Largest sample magnitude.
+    pub peak: f32,
+    /// Sum of squared samples.
+    pub sum_squares: f64,
+    /// Samples seen.
+    pub samples: u64,
+}
+
+impl Level {
+    /// The level of `samples`.
+    pub fn of(samples: &[f32]) -> Self {
+        let mut level = Self::default();
+        level.add(samples);
+        level
+    }
+
+    /// Adds `samples` to the tally.
+    pub fn add(&mut self, samples: &[f32]) {
+        for &x in samples {
+            self.peak = self.peak.max(x.abs());
+            self.sum_squares += f64::from(x) * f64::from(x);
+        }
+        self.samples += samples.len() as u64;
+    }
+
+    /// Root-mean-square level in dB relative to full scale (−inf for silence).
+    pub fn rms_dbfs(&self) -> f64 {
+        if self.samples == 0 {
+            return f64::NEG_INFINITY;
+        }
+        10.0 * (self.sum_squares / self.samples as f64).log10()
+    }
+}
+
 /// Averages interleaved frames of `channels` samples into mono (librosa's
 /// `to_mono`: the channel mean), appending to `out`.
 pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
@@ -56,6 +94,16 @@ pub fn fix_length(samples: &mut Vec<f32>, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_in_dbfs() {
+        let mut l = Level::of(&[0.5, -0.5]);
+        assert!((l.rms_dbfs() - 20.0 * 0.5f64.log10()).abs() < 1e-9);
+        l.add(&[1.0, 0.0]);
+        assert_eq!(l.peak, 1.0);
+        assert_eq!(l.samples, 4);
+        assert_eq!(Level::of(&[0.0; 8]).rms_dbfs(), f64::NEG_INFINITY);
+    }
 
     #[test]
     fn downmix_is_channel_mean() {

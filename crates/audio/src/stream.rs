@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 
 use crate::decode::PacketReader;
 use crate::error::{AudioError, Result};
+use crate::limits::{WARN_PEAK, check_samples};
 use crate::resample::{resample, resampled_len};
 use crate::signal::Signal;
 use crate::sun_au;
+use crate::warning::{Warning, push_once};
 
 enum Inner {
     Packets(Box<PacketReader>),
@@ -34,6 +36,7 @@ pub struct MonoStream {
     sample_rate: u32,
     path: PathBuf,
     ended: bool,
+    warnings: Vec<Warning>,
 }
 
 impl MonoStream {
@@ -49,7 +52,7 @@ impl MonoStream {
     }
 
     fn open_inner(path: &Path) -> Result<Self> {
-        let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), source: e };
+        let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), cause: e };
         let mut magic = [0u8; 4];
         let mut file = File::open(path).map_err(io)?;
         let got = std::io::Read::read(&mut file, &mut magic).map_err(io)?;
@@ -57,13 +60,14 @@ impl MonoStream {
             return Err(AudioError::Empty { path: path.to_path_buf() });
         }
         if got == 4 && magic == sun_au::MAGIC {
-            let decoded = crate::decode(crate::Source::File(path), usize::MAX / 4)?;
+            let decoded = crate::decode(crate::Source::File(path), f64::INFINITY)?;
             return Ok(Self {
                 sample_rate: decoded.signal.sample_rate,
                 inner: Inner::Whole(decoded.signal.samples),
                 pending: Vec::new(),
                 path: path.to_path_buf(),
                 ended: false,
+                warnings: decoded.warnings,
             });
         }
         let file = File::open(path).map_err(io)?;
@@ -83,7 +87,14 @@ impl MonoStream {
             pending,
             path: path.to_path_buf(),
             ended: false,
+            warnings: Vec::new(),
         })
+    }
+
+    /// What the read so far noticed (truncation and damage are known once
+    /// the stream has ended).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 
     /// Samples per second.
@@ -106,6 +117,9 @@ impl MonoStream {
                 Inner::Packets(reader) => {
                     if !reader.next_into(&mut self.pending)? {
                         self.ended = true;
+                        for w in reader.warnings(false) {
+                            push_once(&mut self.warnings, w);
+                        }
                     } else if reader.sample_rate != self.sample_rate {
                         return Err(AudioError::Decode {
                             path: self.path.clone(),
@@ -124,11 +138,9 @@ impl MonoStream {
         }
         let k = n.min(self.pending.len());
         out.extend(self.pending.drain(..k));
-        if out[out.len() - k..].iter().any(|x| !x.is_finite()) {
-            return Err(AudioError::Decode {
-                path: self.path.clone(),
-                reason: "the file holds NaN or infinite samples".into(),
-            });
+        let peak = check_samples(&self.path, &out[out.len() - k..])?;
+        if peak > WARN_PEAK {
+            push_once(&mut self.warnings, Warning::AboveFullScale { peak });
         }
         Ok(k)
     }
@@ -163,6 +175,8 @@ pub struct Blocks {
     held_start: usize,
     next_core: usize,
     max_native: usize,
+    max_seconds: f64,
+    cut: bool,
     done: bool,
 }
 
@@ -194,7 +208,9 @@ impl Blocks {
         let unit = (native * k, target * k);
         let units = |seconds: f64| ((seconds * f64::from(to)) / unit.1 as f64).ceil().max(1.0) as usize;
         Ok(Self {
-            max_native: (max_seconds * from as f64).min(usize::MAX as f64 / 2.0) as usize,
+            max_native: crate::decode::frames_in(max_seconds, from as u32),
+            max_seconds,
+            cut: false,
             stream,
             to,
             unit,
@@ -206,6 +222,21 @@ impl Blocks {
             next_core: 0,
             done: false,
         })
+    }
+
+    /// Samples per second of the blocks.
+    pub fn sample_rate(&self) -> u32 {
+        self.to
+    }
+
+    /// What the read so far noticed, and a [`Warning::Cut`] when the file
+    /// goes on past the limit.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut warnings = self.stream.warnings().to_vec();
+        if self.cut {
+            warnings.push(Warning::Cut { at_seconds: self.max_seconds });
+        }
+        warnings
     }
 
     /// The next block, or `None` after the last.
@@ -234,6 +265,10 @@ impl Blocks {
         self.held_start += drop;
         let available_end = self.held_start + self.held.len();
         let last = available_end < native_end || native_end == self.max_native;
+        if available_end == self.max_native {
+            // At the limit: one more sample says whether the file goes on.
+            self.cut = self.stream.read(1, &mut Vec::new())? > 0;
+        }
         let native: Vec<f32> = self.held.iter().copied().collect();
         let signal = resample(&Signal::new(native, self.stream.sample_rate()), self.to)?;
         let total_end =

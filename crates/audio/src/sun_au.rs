@@ -8,6 +8,7 @@
 
 use std::io::Read;
 
+use crate::limits::{MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 use crate::signal::downmix_into;
 
 /// The four magic bytes that open every `.au` file.
@@ -94,10 +95,6 @@ pub struct Header {
     pub channels: u32,
 }
 
-/// Highest channel count accepted; anything above is a corrupt header.
-const MAX_CHANNELS: u32 = 1024;
-/// Highest sample rate accepted (Hz).
-const MAX_SAMPLE_RATE: u32 = 1_536_000;
 
 /// Parses the 24-byte header, rejecting impossible values with a reason.
 pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
@@ -111,11 +108,13 @@ pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
         return Err(format!("data offset {data_offset} is inside the 24-byte header"));
     }
     let encoding = Encoding::from_code(code).ok_or_else(|| format!("unsupported encoding code {code}"))?;
-    if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
-        return Err(format!("sample rate {sample_rate} Hz is out of range"));
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+        return Err(format!(
+            "sample rate {sample_rate} Hz is outside what real audio uses ({MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz)"
+        ));
     }
-    if channels == 0 || channels > MAX_CHANNELS {
-        return Err(format!("channel count {channels} is out of range"));
+    if channels == 0 || channels as usize > MAX_CHANNELS {
+        return Err(format!("channel count {channels} is out of range (1 to {MAX_CHANNELS})"));
     }
     Ok(Header {
         data_offset,
@@ -128,10 +127,11 @@ pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
 
 /// Reads a whole `.au` stream into mono samples at its native rate.
 ///
-/// Stops after `max_frames` frames. A data size larger than what the stream
-/// holds (a truncated file) yields the frames that are present, as libsndfile
-/// does. Returns the header and the mono samples.
-pub fn read_mono<R: Read>(mut reader: R, max_frames: usize) -> Result<(Header, Vec<f32>), String> {
+/// Stops after `max_seconds` of audio and one frame more (so that a caller
+/// can tell a file that goes on past the limit). A data size larger than
+/// what the stream holds (a truncated file) yields the frames that are
+/// present, as libsndfile does. Returns the header and the mono samples.
+pub fn read_mono<R: Read>(mut reader: R, max_seconds: f64) -> Result<(Header, Vec<f32>), String> {
     let mut raw = [0u8; 24];
     reader.read_exact(&mut raw).map_err(|_| "file is shorter than the 24-byte .au header".to_string())?;
     let header = parse_header(&raw)?;
@@ -145,7 +145,8 @@ pub fn read_mono<R: Read>(mut reader: R, max_frames: usize) -> Result<(Header, V
     let channels = header.channels as usize;
     let bps = header.encoding.bytes_per_sample();
     let frame_bytes = bps * channels;
-    let mut frames_left = max_frames;
+    let max_frames = (max_seconds * f64::from(header.sample_rate)).ceil().min(1e15) as usize;
+    let mut frames_left = max_frames.saturating_add(1);
     if let Some(size) = header.data_size {
         frames_left = frames_left.min(size as usize / frame_bytes);
     }
@@ -232,7 +233,7 @@ mod tests {
         for v in [16384i16, 0, -32768, 32767] {
             f.extend_from_slice(&v.to_be_bytes());
         }
-        let (h, mono) = read_mono(&f[..], usize::MAX).unwrap();
+        let (h, mono) = read_mono(&f[..], f64::INFINITY).unwrap();
         assert_eq!(h.sample_rate, 8000);
         assert_eq!(mono, vec![0.25, (-32768.0 + 32767.0) / 65536.0]);
     }
@@ -247,29 +248,29 @@ mod tests {
             (7, (-0.125f64).to_be_bytes().to_vec(), -0.125),
         ];
         for (code, bytes, want) in cases {
-            let mut f = header(code, 100, 1, u32::MAX);
+            let mut f = header(code, 8000, 1, u32::MAX);
             f.extend_from_slice(&bytes);
-            let (_, mono) = read_mono(&f[..], usize::MAX).unwrap();
+            let (_, mono) = read_mono(&f[..], f64::INFINITY).unwrap();
             assert_eq!(mono, vec![want], "encoding {code}");
         }
     }
 
     #[test]
     fn truncated_data_yields_what_is_present() {
-        let mut f = header(3, 100, 1, 1_000_000);
+        let mut f = header(3, 8000, 1, 1_000_000);
         f.extend_from_slice(&[0x40, 0x00, 0x20]);
-        let (_, mono) = read_mono(&f[..], usize::MAX).unwrap();
+        let (_, mono) = read_mono(&f[..], f64::INFINITY).unwrap();
         assert_eq!(mono, vec![0.5]);
     }
 
     #[test]
     fn impossible_headers_are_rejected() {
-        assert!(read_mono(&header(3, 0, 1, 0)[..], 10).unwrap_err().contains("sample rate"));
-        assert!(read_mono(&header(3, 100, 0, 0)[..], 10).unwrap_err().contains("channel"));
-        assert!(read_mono(&header(99, 100, 1, 0)[..], 10).unwrap_err().contains("encoding"));
-        let mut far = header(3, 100, 1, 0);
+        assert!(read_mono(&header(3, 0, 1, 0)[..], 10.0).unwrap_err().contains("sample rate"));
+        assert!(read_mono(&header(3, 8000, 0, 0)[..], 10.0).unwrap_err().contains("channel"));
+        assert!(read_mono(&header(99, 8000, 1, 0)[..], 10.0).unwrap_err().contains("encoding"));
+        let mut far = header(3, 8000, 1, 0);
         far[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(read_mono(&far[..], 10).unwrap_err().contains("past the end"));
-        assert!(read_mono(&b".snd"[..], 10).unwrap_err().contains("shorter"));
+        assert!(read_mono(&far[..], 10.0).unwrap_err().contains("past the end"));
+        assert!(read_mono(&b".snd"[..], 10.0).unwrap_err().contains("shorter"));
     }
 }

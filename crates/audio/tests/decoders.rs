@@ -9,7 +9,7 @@ fn audio(name: &str) -> std::path::PathBuf {
 }
 
 fn native(name: &str) -> genreid_audio::Decoded {
-    decode(Source::File(&audio(name)), usize::MAX).unwrap()
+    decode(Source::File(&audio(name)), f64::INFINITY).unwrap()
 }
 
 #[test]

@@ -1,11 +1,18 @@
 //! `genreid classify`: the genre (and tags) of each audio file, from the
 //! built-in model or a model file, as a table, JSON or CSV.
 //!
-//! JSON schema: a list with one record per file:
-//! `{path, genre, vote?, probabilities: {label: p}, tags: {tag: p},
-//! segments?: [{start, end, genre, probabilities}]}`. `genre` is the track
-//! verdict by mean probability over segments, `vote` the verdict by majority
-//! of segment verdicts; `tags` is empty for models without tags.
+//! JSON schema: a list with one record per file, in input order:
+//! `{path, genre, vote, probabilities: {label: p}, tags: {tag: p},
+//! duration_seconds, truncated_at_seconds?, warnings: [{code, message}],
+//! segments?: [{start, end, genre, probabilities}]}`, or `{path, error}`
+//! for a file that could not be classified. `genre` is the track verdict
+//! by mean probability over segments, `vote` the verdict by majority of
+//! segment verdicts; `tags` is empty for models without tags.
+//!
+//! CSV: `path,genre,vote,<one probability column per label>,warnings,error`
+//! a row per file (`warnings` holds the codes, `;`-separated; a failed file
+//! has only `path` and `error`). With `--segments`, a row per segment:
+//! `path,start,end,genre,<labels>,warnings,error`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,9 +21,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use genreid_models::pretrained::patch_hop_frames;
-use genreid_models::verdict::ranked;
+use genreid_models::verdict::{ClassifyOptions, Probabilities, ranked};
 use genreid_models::{Verdict, classify_path, load_model};
 use rayon::prelude::*;
+use serde_json::json;
 
 use crate::progress::Progress;
 use crate::walk::audio_files;
@@ -62,54 +70,64 @@ pub struct Args {
     jobs: Option<usize>,
 }
 
+/// One file's outcome: its verdict, or why there is none.
+type Outcome = (PathBuf, std::result::Result<Verdict, String>);
+
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
     let model = load_model(args.model.as_deref())?;
-    let hop = patch_hop_frames(args.overlap)?;
+    let options = ClassifyOptions { hop: patch_hop_frames(args.overlap)?, segments: args.segments, ..Default::default() };
     let files = audio_files(&args.paths)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "classify");
-    let verdicts: Vec<Option<Verdict>> = pool.install(|| {
+    let outcomes: Vec<Outcome> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| match classify_path(&model, f, hop, args.segments) {
+            .map(|f| match classify_path(&model, f, &options) {
                 Ok(v) => {
+                    for w in &v.warnings {
+                        progress.note(&format!("warning: {}: {}", v.path, w.message));
+                    }
                     progress.ok();
-                    Some(v)
+                    (f.clone(), Ok(v))
                 }
                 Err(e) => {
-                    progress.failed(&format!("{e:#}"));
-                    None
+                    let message = format!("{e:#}");
+                    progress.failed(&message);
+                    (f.clone(), Err(message))
                 }
             })
             .collect()
     });
     progress.finish();
-    let verdicts: Vec<Verdict> = verdicts.into_iter().flatten().collect();
     let labels = model.labels();
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &verdicts)?;
+            let records: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|(path, outcome)| match outcome {
+                    Ok(v) => serde_json::to_value(v),
+                    Err(e) => Ok(json!({ "path": path.display().to_string(), "error": e })),
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            serde_json::to_writer_pretty(&mut out, &records)?;
             writeln!(out)?;
         }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            let mut header = vec!["path".to_string(), "genre".to_string(), "vote".to_string()];
-            header.extend(labels.iter().cloned());
-            w.write_record(&header)?;
-            for v in &verdicts {
-                let mut rec = vec![v.path.clone(), v.genre.clone(), v.vote.clone()];
-                rec.extend(
-                    labels.iter().map(|l| format!("{:.6}", v.probabilities[l].as_f64().unwrap_or(0.0))),
-                );
-                w.write_record(&rec)?;
-            }
-            w.flush()?;
-        }
+        OutputFormat::Csv => write_csv(&mut out, &outcomes, &labels, args.segments)?,
         OutputFormat::Table => {
-            for v in &verdicts {
+            for (path, outcome) in &outcomes {
+                let v = match outcome {
+                    Ok(v) => v,
+                    Err(e) => {
+                        writeln!(out, "{}\n  error: {}", path.display(), strip_path(e, path))?;
+                        continue;
+                    }
+                };
                 writeln!(out, "{}\n  genre: {} (majority vote: {})", v.path, v.genre, v.vote)?;
+                for w in &v.warnings {
+                    writeln!(out, "  warning: {}", w.message)?;
+                }
                 for (label, p) in ranked(&v.probabilities).iter().take(args.top.max(1)) {
                     let bar = "#".repeat((p * 30.0).round() as usize);
                     writeln!(out, "  {label:<16} {:>5.1}%  {bar}", p * 100.0)?;
@@ -131,4 +149,56 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(if progress.failures() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// An error message without the file name it starts with (the table
+/// already shows the file).
+fn strip_path<'a>(message: &'a str, path: &std::path::Path) -> &'a str {
+    let shown = path.display().to_string();
+    message.strip_prefix(&shown).map_or(message, |rest| rest.trim_start_matches(':').trim_start())
+}
+
+/// The CSV layout of the module documentation.
+fn write_csv(out: &mut impl Write, outcomes: &[Outcome], labels: &[String], segments: bool) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = if segments {
+        ["path", "start", "end", "genre"].map(String::from).to_vec()
+    } else {
+        ["path", "genre", "vote"].map(String::from).to_vec()
+    };
+    header.extend(labels.iter().cloned());
+    header.extend(["warnings".to_string(), "error".to_string()]);
+    w.write_record(&header)?;
+    let probabilities = |p: &Probabilities| -> Vec<String> {
+        labels.iter().map(|l| format!("{:.6}", p.get(l).and_then(|v| v.as_f64()).unwrap_or(0.0))).collect()
+    };
+    let fixed = if segments { 4 } else { 3 };
+    for (path, outcome) in outcomes {
+        let v = match outcome {
+            Ok(v) => v,
+            Err(e) => {
+                let mut rec = vec![path.display().to_string()];
+                rec.resize(fixed + labels.len() + 1, String::new());
+                rec.push(e.clone());
+                w.write_record(&rec)?;
+                continue;
+            }
+        };
+        let warnings = v.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>().join(";");
+        if segments {
+            for s in v.segments.iter().flatten() {
+                let mut rec = vec![v.path.clone(), format!("{:.3}", s.start), format!("{:.3}", s.end), s.genre.clone()];
+                rec.extend(probabilities(&s.probabilities));
+                rec.extend([warnings.clone(), String::new()]);
+                w.write_record(&rec)?;
+            }
+        } else {
+            let mut rec = vec![v.path.clone(), v.genre.clone(), v.vote.clone()];
+            rec.extend(probabilities(&v.probabilities));
+            rec.extend([warnings, String::new()]);
+            w.write_record(&rec)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
 }

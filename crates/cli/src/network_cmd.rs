@@ -13,7 +13,7 @@ use genreid_models::neural::{
     ArchitectureSpec, Classifier, NETWORK_VERSION, NetworkFile, NetworkManifest, weights_of,
 };
 use genreid_models::pretrained::PATCH_FRAMES;
-use genreid_models::verdict::Probabilities;
+use genreid_models::verdict::{ClassifyOptions, Probabilities};
 use genreid_models::{FORMAT, classify_path, load_model};
 use genreid_train::neural::{
     Checkpoint, NetworkEvaluation, Progress, Schedule, TrainConfig, TrainData, carve_validation,
@@ -529,7 +529,8 @@ pub fn evaluate_any(model_spec: &str, dataset: &str, split: &str) -> Result<Netw
         .par_iter()
         .map(|&t| {
             let track = &ds.tracks[t];
-            match classify_path(&model, &track.path, PATCH_FRAMES, true) {
+            let options = ClassifyOptions { hop: PATCH_FRAMES, segments: true, ..Default::default() };
+            match classify_path(&model, &track.path, &options) {
                 Ok(v) => {
                     progress.ok();
                     let row = |p: &Probabilities| -> Vec<f64> {

@@ -2,6 +2,7 @@
 //! probabilities; a [`ModelFile`] holds a model with everything needed to
 //! use it on audio (feature set, sample rate, scaler, labels).
 
+mod cancel;
 pub mod catalog;
 pub mod classical;
 mod file;
@@ -11,10 +12,11 @@ pub mod pretrained;
 pub mod tensor_file;
 pub mod verdict;
 
+pub use cancel::{Cancel, CancelOnDrop};
 pub use catalog::{BUILTIN_MODELS, DEFAULT_MODEL, Model, builtin, load_model};
 pub use classical::{Classifier, ClassifierKind, StandardScaler};
 pub use file::{FORMAT, ModelFile, Preprocessing};
-pub use verdict::{Verdict, classify_bytes, classify_path, classify_signal};
+pub use verdict::{ClassifyOptions, Verdict, VerdictWarning, classify_bytes, classify_path, classify_signal};
 
 use std::path::PathBuf;
 
@@ -32,6 +34,23 @@ pub enum ModelError {
         /// Why.
         reason: String,
     },
+    /// The work was cancelled (see [`Cancel`]).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl ModelError {
+    /// `e` as an error about the file `path`, naming it once: a message
+    /// that already starts with the file's name is kept as it is.
+    pub fn about(path: &std::path::Path, e: ModelError) -> ModelError {
+        match e {
+            ModelError::Cancelled | ModelError::File { .. } => e,
+            ModelError::InvalidInput(reason) if reason.starts_with(&path.display().to_string()) => {
+                ModelError::InvalidInput(reason)
+            }
+            e => ModelError::File { path: path.to_path_buf(), reason: e.to_string() },
+        }
+    }
 }
 
 /// Result alias for the `models` crate.

@@ -91,6 +91,11 @@ fn classical_model() -> genreid_models::ModelFile {
     model
 }
 
+/// Back-to-back patches, with the timeline.
+fn timeline() -> genreid_models::ClassifyOptions {
+    genreid_models::ClassifyOptions { hop: 187, segments: true, ..Default::default() }
+}
+
 #[test]
 fn classical_models_read_in_blocks_give_the_whole_files_segments() {
     use genreid_models::verdict::classify_classical_blocks;
@@ -99,13 +104,13 @@ fn classical_models_read_in_blocks_give_the_whole_files_segments() {
     for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "full_wesnoth_battle_epic.ogg"] {
         let path = fixture_audio(file);
         let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
-        let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
+        let whole = genreid_models::classify_signal(&m, &signal, "x", &timeline()).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
-        let blocks = classify_classical_blocks(&model, &path, true, 8.0).unwrap();
+        let blocks = classify_classical_blocks(&model, &path, &timeline(), 8.0).unwrap();
         assert_same_segments(file, &whole, &blocks, 5, 1e-3);
         assert_eq!(whole.genre, blocks.genre, "{file}");
         // The default block (two minutes) holds the file whole: identical.
-        let default = genreid_models::classify_path(&m, &path, 187, true).unwrap();
+        let default = genreid_models::classify_path(&m, &path, &timeline()).unwrap();
         assert_eq!(
             serde_json::to_value(&default.probabilities).unwrap(),
             serde_json::to_value(&whole.probabilities).unwrap()
@@ -146,9 +151,9 @@ fn networks_read_in_blocks_give_the_whole_files_segments() {
     for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "asc_machine_wars_orig22k_cut.mp3"] {
         let path = fixture_audio(file);
         let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
-        let whole = genreid_models::classify_signal(&m, &signal, "x", 187, true).unwrap();
+        let whole = genreid_models::classify_signal(&m, &signal, "x", &timeline()).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
-        let blocks = classify_network_blocks(network, &path, true, 8.0).unwrap();
+        let blocks = classify_network_blocks(network, &path, &timeline(), 8.0).unwrap();
         let w = assert_same_segments(file, &whole, &blocks, 3, 1e-4);
         // The segments differ from each other (the comparison is not vacuous).
         let p = |i: usize| w[i].probabilities["a"].as_f64().unwrap();

@@ -4,10 +4,12 @@
 //! `{name, model: {name, kind}, genre, vote, confidence, probabilities: {label: p},
 //! tags: {tag: p}, segments?: [{start, end, genre, probabilities}],
 //! spectrogram?: {bands, frames, seconds, data}, duration_seconds,
+//! truncated_at_seconds?, warnings: [{code, message}],
 //! timing_ms: {queue, decode, inference, total}}`, or an error
-//! `{error, status}`: 400 malformed, 408 upload too slow, 413 too large,
-//! 415 not a supported audio format, 422 corrupt audio, 503 busy (with
-//! `Retry-After`), 504 classification too slow.
+//! `{error, status}`: 400 malformed, 404 no such route, 405 wrong method,
+//! 408 upload too slow, 413 too large, 415 not a supported audio format,
+//! 422 corrupt audio, 503 busy (with `Retry-After`), 504 classification too
+//! slow (its work is cancelled, and the worker is free again).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,13 +17,13 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use genreid_audio::{AudioError, load_reader};
-use genreid_models::verdict::load_options;
-use genreid_models::{BUILTIN_MODELS, Model, classify_signal};
+use genreid_audio::{AudioError, load_reader_checked};
+use genreid_models::verdict::{ClassifyOptions, classify_loaded, load_options};
+use genreid_models::{BUILTIN_MODELS, Cancel, Model, ModelError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio_stream::StreamExt as _;
@@ -121,7 +123,12 @@ async fn classify_upload(
         e.retry_after = Some(1);
         return Err(e);
     };
-    let _gauge = state.metrics.enter();
+    // Counted until the work stops, which may be after the answer left.
+    let gauge = state.metrics.enter();
+    // Dropped with this future (a deadline, a client that hung up): the
+    // job stops at its next step and gives its worker back.
+    let cancel = Cancel::new();
+    let _cancel_on_drop = cancel.on_drop();
     check_declared(request.headers(), state.config.max_upload_bytes).map_err(upload_error)?;
     let deadline = start + state.config.timeout;
     let worker = tokio::time::timeout_at(deadline.into(), state.workers.clone().acquire_owned())
@@ -136,12 +143,12 @@ async fn classify_upload(
     let launch = |name: String, reader: ChunkReader| {
         let job_state = state.clone();
         tokio::task::spawn_blocking(move || {
-            let _worker = worker;
+            let (_worker, _gauge, _running) = (worker, gauge, job_state.metrics.run());
             let model = &job_state.model;
-            let mut options = load_options(model);
-            options.max_seconds = job_state.config.max_audio_seconds;
+            let mut load = load_options(model);
+            load.max_seconds = job_state.config.max_audio_seconds;
             let t0 = Instant::now();
-            let signal = load_reader(&name, Box::new(reader), &options).map_err(|e| {
+            let loaded = load_reader_checked(&name, Box::new(reader), &load).map_err(|e| {
                 let status = match e {
                     AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,12 +156,23 @@ async fn classify_upload(
                 ApiError::new(status, e.to_string())
             })?;
             let decoded = t0.elapsed();
-            let verdict = classify_signal(model, &signal, &name, job_state.hop, with_segments)
-                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: {e}")))?;
-            let picture = with_picture.then(|| spectrogram::picture(&signal)).flatten();
+            let options = ClassifyOptions {
+                hop: job_state.hop,
+                segments: with_segments,
+                cancel,
+                max_seconds: job_state.config.max_audio_seconds,
+            };
+            let verdict = classify_loaded(model, &loaded, &name, &options).map_err(|e| match e {
+                ModelError::Cancelled => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled"),
+                e => {
+                    let message = e.to_string();
+                    let message = if message.starts_with(&name) { message } else { format!("{name}: {message}") };
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+                }
+            })?;
+            let picture = with_picture.then(|| spectrogram::picture(&loaded.signal)).flatten();
             let inferred = t0.elapsed() - decoded;
-            let seconds = signal.len() as f64 / f64::from(signal.sample_rate);
-            Ok::<_, ApiError>((verdict, picture, seconds, decoded, inferred))
+            Ok::<_, ApiError>((verdict, picture, decoded, inferred))
         })
     };
     let job = tokio::time::timeout_at(
@@ -164,7 +182,7 @@ async fn classify_upload(
     .await
     .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
     .map_err(upload_error)?;
-    let (verdict, picture, seconds, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
+    let (verdict, picture, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "classification did not finish in time"))?
         .map_err(|e| {
@@ -191,9 +209,13 @@ async fn classify_upload(
         "confidence": confidence,
         "probabilities": verdict.probabilities,
         "tags": verdict.tags,
-        "duration_seconds": seconds,
+        "duration_seconds": verdict.duration_seconds,
+        "warnings": verdict.warnings,
         "timing_ms": { "queue": ms(queued), "decode": ms(decoded), "inference": ms(inferred), "total": ms(total) },
     });
+    if let Some(at) = verdict.truncated_at_seconds {
+        body["truncated_at_seconds"] = json!(at);
+    }
     if let Some(segments) = verdict.segments {
         body["segments"] = json!(segments);
     }
@@ -248,14 +270,27 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// `GET /health`.
+/// `GET /health`: `in_flight` counts uploads until their work has stopped,
+/// `running` the decoding and inference jobs on the blocking pool.
 pub async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",
         "model": state.model_name,
         "in_flight": state.metrics.in_flight(),
+        "running": state.metrics.running(),
+        "workers": state.config.workers.max(1),
         "uptime_seconds": state.started.elapsed().as_secs_f64(),
     }))
+}
+
+/// Any route that does not exist: 404 with the JSON error body.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no such route: {}", uri.path()))
+}
+
+/// A route asked with the wrong method: 405 with the JSON error body.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path()))
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -14,8 +14,16 @@
 //! Tokio's blocking pool, at most `workers` at a time, with at most `queue`
 //! more waiting: beyond that a request is refused at once with 503 and
 //! `Retry-After`.
+//!
+//! One request cannot stop the service: work is cancelled between blocks
+//! and patches when its request times out or its client leaves (the worker
+//! is free again within a step), `/health` and `/metrics` count work until
+//! it has really stopped, a client has [`Config::header_timeout`] to send
+//! its request headers, and at most [`Config::max_pending_connections`]
+//! connections may be waiting for theirs (more are closed at once).
 
 pub mod api;
+mod connections;
 mod metrics;
 mod page;
 mod spectrogram;
@@ -44,8 +52,15 @@ pub struct Config {
     pub queue: usize,
     /// Longest a request may take from its first byte to its answer.
     pub timeout: Duration,
-    /// Longest audio decoded per upload, in seconds (longer audio is cut).
+    /// Longest audio decoded per upload, in seconds (longer audio is cut,
+    /// and the answer says so in `truncated_at_seconds`).
     pub max_audio_seconds: f64,
+    /// Longest a client may take to send a request's headers (an idle
+    /// keep-alive connection is closed after this too).
+    pub header_timeout: Duration,
+    /// Connections allowed to be waiting for their request headers at once;
+    /// more are closed as they arrive.
+    pub max_pending_connections: usize,
 }
 
 impl Default for Config {
@@ -57,6 +72,8 @@ impl Default for Config {
             queue: 4 * cores,
             timeout: Duration::from_secs(120),
             max_audio_seconds: 20.0 * 60.0,
+            header_timeout: Duration::from_secs(15),
+            max_pending_connections: 256,
         }
     }
 }
@@ -161,6 +178,8 @@ impl AppState {
 /// The service's routes over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/style.css", get(page::style))
@@ -176,13 +195,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` until `shutdown` completes, then lets the
+/// open connections finish (at most the request timeout).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    connections::accept(listener, state, shutdown).await
 }
 
 /// Binds `addr`, prints where it listens, and serves until Ctrl-C.

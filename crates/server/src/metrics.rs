@@ -25,7 +25,9 @@ pub struct Metrics {
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
-    in_flight: AtomicI64,
+    in_flight: Arc<AtomicI64>,
+    running: Arc<AtomicI64>,
+    refused_connections: AtomicU64,
 }
 
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
@@ -52,14 +54,34 @@ impl Metrics {
         self.latency_sum_us.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
-    /// Requests being classified now.
+    /// Uploads being received, queued or classified now, counted until
+    /// their work has really stopped (not merely until their answer left).
     pub fn in_flight(&self) -> i64 {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn enter(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(self)
+    /// Decoding and inference jobs running on the blocking pool now.
+    pub fn running(&self) -> i64 {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Connections closed on arrival because too many were waiting for headers.
+    pub fn refused_connections(&self) -> u64 {
+        self.refused_connections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn refused_connection(&self) {
+        self.refused_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one upload in flight until the guard is dropped.
+    pub(crate) fn enter(&self) -> Gauge {
+        Gauge::enter(&self.in_flight)
+    }
+
+    /// Counts one running job until the guard is dropped.
+    pub(crate) fn run(&self) -> Gauge {
+        Gauge::enter(&self.running)
     }
 
     /// The Prometheus text exposition of every counter.
@@ -94,6 +116,13 @@ impl Metrics {
             "# HELP genreid_in_flight Uploads being classified now.\n# TYPE genreid_in_flight gauge\n",
         );
         let _ = writeln!(out, "genreid_in_flight {}", self.in_flight());
+        out.push_str(
+            "# HELP genreid_running Decoding and inference jobs running now.\n# TYPE genreid_running gauge\n",
+        );
+        let _ = writeln!(out, "genreid_running {}", self.running());
+        out.push_str("# HELP genreid_refused_connections_total Connections closed on arrival (too many waiting for headers).\n");
+        out.push_str("# TYPE genreid_refused_connections_total counter\n");
+        let _ = writeln!(out, "genreid_refused_connections_total {}", self.refused_connections());
         out
     }
 }
@@ -103,12 +132,20 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Decrements the in-flight gauge when dropped.
-pub(crate) struct InFlight<'a>(&'a Metrics);
+/// One unit of a gauge, given back when dropped; owned, so it can move
+/// into the blocking job and count the work until the work ends.
+pub(crate) struct Gauge(Arc<AtomicI64>);
 
-impl Drop for InFlight<'_> {
+impl Gauge {
+    fn enter(gauge: &Arc<AtomicI64>) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for Gauge {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -41,12 +41,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum TagError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message, so not also a
+        /// `source`: error reports would say it twice).
+        cause: std::io::Error,
     },
     /// The file is marked read-only; genreid does not override that.
     #[error("{0}: file is read-only; not touched")]
@@ -88,7 +89,7 @@ pub enum TagError {
 
 impl TagError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_path_buf(), source }
+        Self::Io { path: path.to_path_buf(), cause: source }
     }
 }
 

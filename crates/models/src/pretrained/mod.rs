@@ -30,6 +30,9 @@ use vgg::Vgg;
 /// Patches per forward pass: large enough to keep the matrix kernels busy,
 /// small enough that activations stay near 100 MB.
 pub const BATCH_PATCHES: usize = 8;
+/// Patches run between two checks for cancellation (about half a second
+/// on two cores).
+pub const PATCHES_PER_STEP: usize = 64;
 
 /// Row-major rows of one per-patch output.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -189,6 +192,17 @@ impl Tagger {
     /// The manifest (tags, input settings, genre head).
     pub fn manifest(&self) -> &TaggerManifest {
         &self.manifest
+    }
+
+    /// [`Self::run`] a step of [`PATCHES_PER_STEP`] patches at a time,
+    /// checking `cancel` between steps.
+    pub fn run_until(&self, patches: &[f32], cancel: &crate::Cancel) -> Result<PatchOutputs> {
+        let mut out = PatchOutputs::default();
+        for step in patches.chunks(PATCHES_PER_STEP * PATCH_FRAMES * N_MELS) {
+            cancel.check()?;
+            out.append(self.run(step)?);
+        }
+        Ok(out)
     }
 
     /// Runs `patches` (`n × 187 × 96` log-mel values, patch after patch) in

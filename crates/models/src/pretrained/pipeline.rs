@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use genreid_audio::{Blocks, LoadOptions, MonoStream, Signal, load_bytes};
+use genreid_audio::{Blocks, Level, LoadOptions, MonoStream, Signal, Warning, load_bytes};
 use genreid_features::musicnn::{
     MUSICNN_SAMPLE_RATE, musicnn_logmel, musicnn_patch_seconds, musicnn_patch_start, musicnn_patches,
 };
@@ -14,6 +14,8 @@ use super::{N_MELS, PATCH_FRAMES, PatchOutputs, Tagger};
 const HOP: usize = 256;
 /// Seconds of audio per block when tagging a file.
 const BLOCK_SECONDS: f64 = 120.0;
+use crate::cancel::Cancel;
+use crate::verdict::{AudioFacts, ClassifyOptions};
 use crate::{ModelError, Result};
 
 /// A tagger's outputs for one track, with where each patch lies in time.
@@ -25,6 +27,17 @@ pub struct TrackAnalysis {
     pub spans: Vec<(f64, f64)>,
     /// Length of the decoded audio in seconds.
     pub duration_seconds: f64,
+    /// Level of the audio analysed.
+    pub level: Level,
+    /// What the decoder noticed.
+    pub warnings: Vec<Warning>,
+}
+
+impl TrackAnalysis {
+    /// The audio facts a verdict is noted with.
+    pub fn facts(&self) -> AudioFacts {
+        AudioFacts { duration_seconds: self.duration_seconds, level: self.level, warnings: self.warnings.clone() }
+    }
 }
 
 /// Patch hop in frames for an overlap in seconds (0 = musicnn's default of
@@ -57,8 +70,13 @@ impl Tagger {
     /// patch grid; the same values up to float rounding). A file up to a
     /// block long is one block: exactly the whole-file computation.
     pub fn analyse_file(&self, path: &Path, hop_frames: usize) -> Result<TrackAnalysis> {
-        self.analyse_blocks(path, hop_frames, BLOCK_SECONDS)
-            .map_err(|e| ModelError::File { path: path.to_path_buf(), reason: e.to_string() })
+        self.analyse_file_with(path, &ClassifyOptions { hop: hop_frames, ..ClassifyOptions::default() })
+    }
+
+    /// [`Self::analyse_file`] with a length limit and cancellation (checked
+    /// between blocks and batches of patches).
+    pub fn analyse_file_with(&self, path: &Path, options: &ClassifyOptions) -> Result<TrackAnalysis> {
+        self.analyse_stream(path, options, BLOCK_SECONDS).map_err(|e| ModelError::about(path, e))
     }
 
     /// [`Self::analyse_file`] with blocks of `block_seconds` (tests use short ones).
@@ -68,6 +86,12 @@ impl Tagger {
         hop_frames: usize,
         block_seconds: f64,
     ) -> Result<TrackAnalysis> {
+        let options = ClassifyOptions { hop: hop_frames, ..ClassifyOptions::default() };
+        self.analyse_stream(path, &options, block_seconds)
+    }
+
+    fn analyse_stream(&self, path: &Path, options: &ClassifyOptions, block_seconds: f64) -> Result<TrackAnalysis> {
+        let (hop_frames, cancel) = (options.hop, &options.cancel);
         let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
         let rate = self.manifest().input.sample_rate;
         if rate != MUSICNN_SAMPLE_RATE || hop_frames == 0 {
@@ -75,7 +99,7 @@ impl Tagger {
                 "cannot stream {rate} Hz patches {hop_frames} frames apart"
             )));
         }
-        let max_seconds = self.load_options().max_seconds;
+        let max_seconds = options.max_seconds;
         let stream = MonoStream::open(path).map_err(bad)?;
         // Left: the resampler's and the STFT's reach; right: a whole patch more.
         let margins = (1.0, musicnn_patch_seconds() + 1.5);
@@ -84,10 +108,15 @@ impl Tagger {
             return Err(ModelError::InvalidInput("no audio".into()));
         };
         if first.last {
-            return self.analyse_signal(&Signal::new(first.samples, rate), hop_frames);
+            let mut analysis = self.analyse_signal_with(&Signal::new(first.samples, rate), hop_frames, cancel)?;
+            analysis.warnings = blocks.warnings();
+            return Ok(analysis);
         }
         let (mut outputs, mut next_patch, mut block) = (PatchOutputs::default(), 0usize, first);
+        let mut level = Level::default();
         loop {
+            cancel.check()?;
+            level.add(crate::verdict::block_core(&block));
             let logmel =
                 musicnn_logmel(&block.samples).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
             let base = block.start / HOP;
@@ -107,7 +136,7 @@ impl Tagger {
                 }
             }
             if !patches.is_empty() {
-                outputs.append(self.run(&patches)?);
+                outputs.append(self.run_until(&patches, cancel)?);
             }
             if block.last {
                 break;
@@ -125,6 +154,8 @@ impl Tagger {
             outputs,
             spans: patch_spans(next_patch, hop_frames, duration_seconds),
             duration_seconds,
+            level,
+            warnings: blocks.warnings(),
         })
     }
 
@@ -137,6 +168,11 @@ impl Tagger {
 
     /// Tags a decoded signal, which must be at the network's sample rate.
     pub fn analyse_signal(&self, signal: &Signal, hop_frames: usize) -> Result<TrackAnalysis> {
+        self.analyse_signal_with(signal, hop_frames, &Cancel::never())
+    }
+
+    /// [`Self::analyse_signal`], checking `cancel` between batches of patches.
+    pub fn analyse_signal_with(&self, signal: &Signal, hop_frames: usize, cancel: &Cancel) -> Result<TrackAnalysis> {
         let rate = self.manifest().input.sample_rate;
         if signal.sample_rate != rate || rate != MUSICNN_SAMPLE_RATE {
             return Err(ModelError::InvalidInput(format!(
@@ -146,20 +182,27 @@ impl Tagger {
         }
         let (patches, n) = musicnn_patches(&signal.samples, hop_frames)
             .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
-        let outputs = self.run(&patches)?;
+        let outputs = self.run_until(&patches, cancel)?;
         let duration_seconds = signal.len() as f64 / f64::from(rate);
-        Ok(TrackAnalysis { outputs, spans: patch_spans(n, hop_frames, duration_seconds), duration_seconds })
+        Ok(TrackAnalysis {
+            outputs,
+            spans: patch_spans(n, hop_frames, duration_seconds),
+            duration_seconds,
+            level: Level::of(&signal.samples),
+            warnings: Vec::new(),
+        })
     }
 }
 
 /// `(start, end)` in seconds of `n` patches `hop_frames` apart in audio of
-/// `duration_seconds` (a patch of repeated short audio ends at 3 s).
+/// `duration_seconds`; the timeline ends where the audio does (a patch of
+/// short audio, repeated to fill it, ends at the audio's end).
 fn patch_spans(n: usize, hop_frames: usize, duration_seconds: f64) -> Vec<(f64, f64)> {
     let length = musicnn_patch_seconds();
     (0..n)
         .map(|i| {
             let start = musicnn_patch_start(i, hop_frames);
-            (start, (start + length).min(duration_seconds.max(length)))
+            (start, (start + length).min(duration_seconds))
         })
         .collect()
 }

@@ -7,11 +7,12 @@
 
 use std::path::Path;
 
-use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Signal};
+use genreid_audio::{AudioError, Block, Blocks, Level, MonoStream, Signal};
 use genreid_features::input::cut_segment;
 
 use super::{
-    Probabilities, Verdict, classify_classical, classify_network, combine, frame_spans, segment_probabilities,
+    AudioFacts, ClassifyOptions, Probabilities, Verdict, classify_classical, classify_network, combine,
+    frame_spans, segment_probabilities,
 };
 use crate::{ModelError, ModelFile, Result, neural};
 
@@ -22,12 +23,28 @@ fn bad(e: AudioError) -> ModelError {
     ModelError::InvalidInput(e.to_string())
 }
 
+/// The facts of a file read in blocks: the level over every block's core.
+pub(crate) fn block_facts(blocks: &Blocks, level: Level, last: &Block) -> AudioFacts {
+    AudioFacts {
+        duration_seconds: last.core_end as f64 / f64::from(blocks.sample_rate()),
+        level,
+        warnings: blocks.warnings(),
+    }
+}
+
+/// The core of `block`: the samples it answers for.
+pub(crate) fn block_core(block: &Block) -> &[f32] {
+    let from = (block.core_start - block.start).min(block.samples.len());
+    let to = (block.core_end - block.start).clamp(from, block.samples.len());
+    &block.samples[from..to]
+}
+
 /// A classical model on a file read in blocks whose boundaries fall on
 /// segment boundaries.
 pub fn classify_classical_blocks(
     model: &ModelFile,
     path: &Path,
-    with_segments: bool,
+    options: &ClassifyOptions,
     block_seconds: f64,
 ) -> Result<Verdict> {
     let name = path.display().to_string();
@@ -35,18 +52,21 @@ pub fn classify_classical_blocks(
     let pre = &model.preprocessing;
     let rate = if pre.sample_rate > 0 { pre.sample_rate } else { stream.sample_rate() };
     let seg_len = (pre.segment_seconds * f64::from(rate)).round() as usize;
-    let max_seconds = LoadOptions::default().max_seconds;
-    let mut blocks =
-        Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), max_seconds).map_err(bad)?;
+    let mut blocks = Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), options.max_seconds)
+        .map_err(bad)?;
     let Some(mut block) = blocks.next_block().map_err(bad)? else {
         return Err(ModelError::InvalidInput("no audio".into()));
     };
     if block.last {
-        return classify_classical(&Signal::new(block.samples, rate), &name, model, with_segments);
+        let signal = Signal::new(block.samples, rate);
+        let facts = AudioFacts { warnings: blocks.warnings(), ..AudioFacts::of(&signal) };
+        return Ok(classify_classical(&signal, &name, model, options)?.noted(&facts));
     }
     let sr = f64::from(rate);
-    let (mut per_segment, mut spans) = (Vec::new(), Vec::new());
+    let (mut per_segment, mut spans, mut level) = (Vec::new(), Vec::new(), Level::default());
     loop {
+        options.cancel.check()?;
+        level.add(block_core(&block));
         let mut start = block.core_start;
         while start + seg_len <= block.core_end {
             let Some(y) = block.samples.get(start - block.start..start - block.start + seg_len) else {
@@ -64,7 +84,8 @@ pub fn classify_classical_blocks(
             None => break,
         };
     }
-    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), with_segments))
+    let facts = block_facts(&blocks, level, &block);
+    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), options.segments)?.noted(&facts))
 }
 
 /// A trained network on a file read in blocks whose boundaries fall on STFT
@@ -75,7 +96,7 @@ pub fn classify_classical_blocks(
 pub fn classify_network_blocks(
     network: &neural::Classifier,
     path: &Path,
-    with_segments: bool,
+    options: &ClassifyOptions,
     block_seconds: f64,
 ) -> Result<Verdict> {
     let m = network.manifest();
@@ -86,18 +107,22 @@ pub fn classify_network_blocks(
     let window = input.n_fft as f64 / f64::from(rate);
     let margins = (1.0 + window, (frames * input.hop_length) as f64 / f64::from(rate) + 1.0 + window);
     let stream = MonoStream::open(path).map_err(bad)?;
-    let max_seconds = LoadOptions::default().max_seconds;
     let mut blocks =
-        Blocks::new(stream, rate, input.hop_length, block_seconds, margins, max_seconds).map_err(bad)?;
+        Blocks::new(stream, rate, input.hop_length, block_seconds, margins, options.max_seconds).map_err(bad)?;
     let Some(mut block) = blocks.next_block().map_err(bad)? else {
         return Err(ModelError::InvalidInput("no audio".into()));
     };
     if block.last {
-        return classify_network(&Signal::new(block.samples, rate), &name, network, with_segments);
+        let signal = Signal::new(block.samples, rate);
+        let facts = AudioFacts { warnings: blocks.warnings(), ..AudioFacts::of(&signal) };
+        return Ok(classify_network(&signal, &name, network, options)?.noted(&facts));
     }
     let picture_error = |e: genreid_features::FeatureError| ModelError::InvalidInput(format!("{name}: {e}"));
     let (mut per_segment, mut starts, mut one) = (Vec::new(), Vec::new(), Vec::new());
+    let mut level = Level::default();
     loop {
+        options.cancel.check()?;
+        level.add(block_core(&block));
         let picture = input.compute(&block.samples).map_err(picture_error)?;
         let [bins, local_frames] = picture.shape();
         let mut time_major = vec![0.0f32; bins * local_frames];
@@ -131,7 +156,7 @@ pub fn classify_network_blocks(
             None => break,
         };
     }
-    let duration = block.core_end as f64 / f64::from(rate);
-    let spans = frame_spans(&starts, frames, input, duration);
-    Ok(combine(&name, &m.labels, &per_segment, &spans, Probabilities::new(), with_segments))
+    let facts = block_facts(&blocks, level, &block);
+    let spans = frame_spans(&starts, frames, input, facts.duration_seconds);
+    Ok(combine(&name, &m.labels, &per_segment, &spans, Probabilities::new(), options.segments)?.noted(&facts))
 }

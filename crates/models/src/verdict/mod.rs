@@ -4,22 +4,66 @@
 //!
 //! Serialised, a [`Verdict`] is the documented JSON record:
 //! `{path, genre, vote, probabilities: {label: p}, tags: {tag: p},
+//! duration_seconds, truncated_at_seconds?, warnings: [{code, message}],
 //! segments?: [{start, end, genre, probabilities}]}`.
+//!
+//! A verdict admits doubt: silence, near-silence and audio too short to
+//! judge, a stream that ends before its header says, damaged packets, a
+//! cut at the length limit, all appear in `warnings` ([`notes`]).
 
 use std::path::Path;
 
-use genreid_audio::{LoadOptions, Signal, load, load_bytes, segments};
+use genreid_audio::{LoadOptions, Loaded, Signal, load_bytes, load_checked, segments};
 use genreid_features::input::{InputKind, cut_segment, segment_starts};
 use genreid_features::{fma518, gtzan57};
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::catalog::Model;
 use crate::neural;
-use crate::pretrained::{Tagger, TrackAnalysis};
+use crate::pretrained::{PATCH_FRAMES, Tagger, TrackAnalysis};
 use crate::{ModelError, ModelFile, Result};
 
 mod blocks;
+mod notes;
+pub(crate) use blocks::block_core;
 pub use blocks::{BLOCK_SECONDS, classify_classical_blocks, classify_network_blocks};
+pub use notes::{AudioFacts, DOUBT_CODES, MIN_JUDGED_SECONDS, NEAR_SILENCE_DBFS, SILENCE_PEAK, notes};
+
+/// How to classify a track.
+#[derive(Debug, Clone)]
+pub struct ClassifyOptions {
+    /// Frames between a tagger's 3-s patches ([`crate::pretrained::patch_hop_frames`]).
+    pub hop: usize,
+    /// Report each segment's verdict (a timeline).
+    pub segments: bool,
+    /// Checked between blocks, patches and segments.
+    pub cancel: Cancel,
+    /// Longest audio analysed, in seconds; longer files are cut there, and
+    /// the verdict says so (`truncated_at_seconds`).
+    pub max_seconds: f64,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        Self {
+            hop: PATCH_FRAMES,
+            segments: false,
+            cancel: Cancel::never(),
+            max_seconds: LoadOptions::default().max_seconds,
+        }
+    }
+}
+
+/// Something about the audio that bears on how far the verdict can be trusted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerdictWarning {
+    /// A stable name: `silence`, `near_silence`, `too_short` (the verdict is
+    /// a guess: [`DOUBT_CODES`]), `truncated`, `damaged`, `cut`, `above_full_scale`.
+    pub code: String,
+    /// What was seen, in words.
+    pub message: String,
+}
 
 /// Label → probability, in the model's label order.
 pub type Probabilities = serde_json::Map<String, serde_json::Value>;
@@ -50,12 +94,35 @@ pub struct Verdict {
     pub probabilities: Probabilities,
     /// Tag → mean probability (empty for models without tags).
     pub tags: Probabilities,
+    /// Seconds of audio analysed.
+    pub duration_seconds: f64,
+    /// Where the audio was cut at the length limit, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_at_seconds: Option<f64>,
+    /// What bears on the verdict's trust (see [`VerdictWarning`]); empty for clean music.
+    pub warnings: Vec<VerdictWarning>,
     /// Each segment's verdict, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<SegmentVerdict>>,
 }
 
 impl Verdict {
+    /// Whether the audio gives no ground for a verdict (silence,
+    /// near-silence, too short): the genre is the model's guess and is not
+    /// to be written into a file's tags.
+    pub fn doubtful(&self) -> bool {
+        self.warnings.iter().any(|w| DOUBT_CODES.contains(&w.code.as_str()))
+    }
+
+    /// Adds what `facts` say about the audio.
+    pub fn noted(mut self, facts: &AudioFacts) -> Self {
+        self.duration_seconds = facts.duration_seconds;
+        let (warnings, cut) = notes(facts);
+        self.warnings.extend(warnings);
+        self.truncated_at_seconds = self.truncated_at_seconds.or(cut);
+        self
+    }
+
     /// The probability of the verdict's genre.
     pub fn confidence(&self) -> f64 {
         self.probabilities.get(&self.genre).and_then(serde_json::Value::as_f64).unwrap_or(0.0)
@@ -90,7 +157,15 @@ pub(crate) fn combine(
     spans: &[(f64, f64)],
     tags: Probabilities,
     with_segments: bool,
-) -> Verdict {
+) -> Result<Verdict> {
+    if per_segment.iter().flatten().any(|p| !p.is_finite()) {
+        return Err(ModelError::InvalidInput(format!(
+            "{name}: the model produced non-finite probabilities (the audio is out of its range)"
+        )));
+    }
+    if per_segment.is_empty() {
+        return Err(ModelError::InvalidInput(format!("{name}: no segment to classify")));
+    }
     let k = labels.len();
     let n = per_segment.len().max(1) as f64;
     let mean: Vec<f64> = (0..k).map(|c| per_segment.iter().map(|p| p[c]).sum::<f64>() / n).collect();
@@ -111,14 +186,17 @@ pub(crate) fn combine(
             })
             .collect()
     });
-    Verdict {
+    Ok(Verdict {
         path: name.to_string(),
         genre: labels[argmax(&mean)].clone(),
         vote: labels[vote].clone(),
         probabilities: prob_map(labels, &mean),
         tags,
+        duration_seconds: 0.0,
+        truncated_at_seconds: None,
+        warnings: Vec::new(),
         segments,
-    }
+    })
 }
 
 /// How audio must be loaded for `model`: a tagger's own rate, a classical
@@ -139,64 +217,72 @@ pub fn load_options(model: &Model) -> LoadOptions {
 }
 
 /// Classifies an audio file.
-pub fn classify_path(model: &Model, path: &Path, hop: usize, with_segments: bool) -> Result<Verdict> {
-    let in_file = |e: ModelError| ModelError::File { path: path.to_path_buf(), reason: e.to_string() };
+pub fn classify_path(model: &Model, path: &Path, options: &ClassifyOptions) -> Result<Verdict> {
+    let in_file = |e: ModelError| ModelError::about(path, e);
+    let name = path.display().to_string();
     match model {
         // Taggers, classical models and most networks read the file in blocks
         // (`blocks`): memory stays flat however long it is.
         Model::Tagger(tagger) => {
-            let analysis = tagger.analyse_file(path, hop)?;
-            return Ok(tagged_verdict(&path.display().to_string(), tagger, &analysis, with_segments));
+            let analysis = tagger.analyse_file_with(path, options)?;
+            return tagged_verdict(&name, tagger, &analysis, options.segments)
+                .map(|v| v.noted(&analysis.facts()))
+                .map_err(in_file);
         }
         Model::Classical(m) if m.preprocessing.segment_seconds > 0.0 => {
-            return classify_classical_blocks(m, path, with_segments, BLOCK_SECONDS).map_err(in_file);
+            return classify_classical_blocks(m, path, options, BLOCK_SECONDS).map_err(in_file);
         }
         // An MFCC picture's dB floor refers to the whole track's maximum.
         Model::Network(n) if n.manifest().input.kind != InputKind::Mfcc => {
-            return classify_network_blocks(n, path, with_segments, BLOCK_SECONDS).map_err(in_file);
+            return classify_network_blocks(n, path, options, BLOCK_SECONDS).map_err(in_file);
         }
         _ => {}
     }
-    let signal = load(path, &load_options(model)).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
-    let name = path.display().to_string();
-    classify_signal(model, &signal, &name, hop, with_segments).map_err(in_file)
+    let load = LoadOptions { max_seconds: options.max_seconds, ..load_options(model) };
+    let loaded = load_checked(path, &load).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+    classify_loaded(model, &loaded, &name, options).map_err(in_file)
 }
 
 /// Classifies encoded audio bytes (an upload); `name` appears in errors.
-pub fn classify_bytes(
-    model: &Model,
-    name: &str,
-    bytes: Vec<u8>,
-    hop: usize,
-    segments: bool,
-) -> Result<Verdict> {
-    let signal =
-        load_bytes(name, bytes, &load_options(model)).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
-    classify_signal(model, &signal, name, hop, segments)
+pub fn classify_bytes(model: &Model, name: &str, bytes: Vec<u8>, options: &ClassifyOptions) -> Result<Verdict> {
+    let load = LoadOptions { max_seconds: options.max_seconds, ..load_options(model) };
+    let signal = load_bytes(name, bytes, &load).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+    classify_signal(model, &signal, name, options)
+}
+
+/// Classifies audio loaded with [`load_options`], with the loader's
+/// warnings (truncation, damage, a cut at the limit) in the verdict.
+pub fn classify_loaded(model: &Model, loaded: &Loaded, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
+    let facts = AudioFacts { warnings: loaded.warnings.clone(), ..AudioFacts::of(&loaded.signal) };
+    Ok(classify_unnoted(model, &loaded.signal, name, options)?.noted(&facts))
 }
 
 /// Classifies a signal loaded with [`load_options`]. Tagger models use
-/// 3-s patches `hop` frames apart; classical models whole segments of their
-/// training length.
-pub fn classify_signal(
-    model: &Model,
-    signal: &Signal,
-    name: &str,
-    hop: usize,
-    with_segments: bool,
-) -> Result<Verdict> {
+/// 3-s patches `options.hop` frames apart; classical models whole segments
+/// of their training length.
+pub fn classify_signal(model: &Model, signal: &Signal, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
+    Ok(classify_unnoted(model, signal, name, options)?.noted(&AudioFacts::of(signal)))
+}
+
+/// The model's verdict alone, without what the audio says about it.
+fn classify_unnoted(model: &Model, signal: &Signal, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
     match model {
-        Model::Classical(m) => classify_classical(signal, name, m, with_segments),
-        Model::Tagger(t) => classify_tagged(signal, name, t, hop, with_segments),
-        Model::Network(n) => classify_network(signal, name, n, with_segments),
-        Model::Ensemble(members) => classify_ensemble(signal, name, members, hop),
+        Model::Classical(m) => classify_classical(signal, name, m, options),
+        Model::Tagger(t) => classify_tagged(signal, name, t, options),
+        Model::Network(n) => classify_network(signal, name, n, options),
+        Model::Ensemble(members) => classify_ensemble(signal, name, members, options),
     }
 }
 
 /// Members' verdicts combined: weighted mean of their track probabilities
 /// (`genre`) and weighted majority of their verdicts (`vote`, ties broken
 /// by the combined probability). Per-segment timelines are not combined.
-fn classify_ensemble(signal: &Signal, name: &str, members: &[(Model, f64)], hop: usize) -> Result<Verdict> {
+fn classify_ensemble(
+    signal: &Signal,
+    name: &str,
+    members: &[(Model, f64)],
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     let labels = members.first().map(|(m, _)| m.labels()).unwrap_or_default();
     let k = labels.len();
     let (mut mean, mut votes, mut tags) = (vec![0.0; k], vec![0.0; k], Probabilities::new());
@@ -211,7 +297,9 @@ fn classify_ensemble(signal: &Signal, name: &str, members: &[(Model, f64)], hop:
                 .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
             &resampled
         };
-        let v = classify_signal(model, input, name, hop, false)?;
+        options.cancel.check()?;
+        let member_options = ClassifyOptions { segments: false, ..options.clone() };
+        let v = classify_unnoted(model, input, name, &member_options)?;
         for (c, label) in labels.iter().enumerate() {
             mean[c] += weight / total
                 * v.probabilities.get(label).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
@@ -230,6 +318,9 @@ fn classify_ensemble(signal: &Signal, name: &str, members: &[(Model, f64)], hop:
         vote: labels[vote].clone(),
         probabilities: prob_map(&labels, &mean),
         tags,
+        duration_seconds: 0.0,
+        truncated_at_seconds: None,
+        warnings: Vec::new(),
         segments: None,
     })
 }
@@ -240,7 +331,7 @@ pub(crate) fn classify_network(
     signal: &Signal,
     name: &str,
     network: &neural::Classifier,
-    with_segments: bool,
+    options: &ClassifyOptions,
 ) -> Result<Verdict> {
     let m = network.manifest();
     if signal.sample_rate != m.input.sample_rate {
@@ -257,16 +348,23 @@ pub(crate) fn classify_network(
     let frames = m.input.segment_frames(m.segment_seconds);
     let hop = m.input.hop_frames(m.segment_seconds);
     let starts = segment_starts(total, frames, hop);
-    let mut batch = Vec::with_capacity(starts.len() * frames * bins);
-    let mut one = Vec::new();
-    for &s in &starts {
-        cut_segment(&time_major, bins, s, frames, m.input.normalized(), &mut one);
-        batch.extend_from_slice(&one);
+    let mut per_segment = Vec::with_capacity(starts.len());
+    let (mut batch, mut one) = (Vec::new(), Vec::new());
+    for group in starts.chunks(SEGMENTS_PER_STEP) {
+        options.cancel.check()?;
+        batch.clear();
+        for &s in group {
+            cut_segment(&time_major, bins, s, frames, m.input.normalized(), &mut one);
+            batch.extend_from_slice(&one);
+        }
+        per_segment.extend(network.predict(&batch, frames)?);
     }
-    let per_segment = network.predict(&batch, frames)?;
     let spans = frame_spans(&starts, frames, &m.input, signal.duration_seconds());
-    Ok(combine(name, &m.labels, &per_segment, &spans, Probabilities::new(), with_segments))
+    combine(name, &m.labels, &per_segment, &spans, Probabilities::new(), options.segments)
 }
+
+/// Segments a network classifies between two checks for cancellation.
+const SEGMENTS_PER_STEP: usize = 32;
 
 /// `(start, end)` in seconds of segments of `frames` frames starting at `starts`.
 pub(crate) fn frame_spans(
@@ -286,7 +384,7 @@ pub(crate) fn classify_classical(
     signal: &Signal,
     name: &str,
     model: &ModelFile,
-    with_segments: bool,
+    options: &ClassifyOptions,
 ) -> Result<Verdict> {
     let pre = &model.preprocessing;
     let sr = f64::from(signal.sample_rate);
@@ -302,10 +400,13 @@ pub(crate) fn classify_classical(
     };
     let per_segment = spans
         .iter()
-        .map(|&(start, end)| segment_probabilities(model, &signal.samples[start..end], sr, name))
+        .map(|&(start, end)| {
+            options.cancel.check()?;
+            segment_probabilities(model, &signal.samples[start..end], sr, name)
+        })
         .collect::<Result<Vec<_>>>()?;
     let seconds: Vec<(f64, f64)> = spans.iter().map(|&(s, e)| (s as f64 / sr, e as f64 / sr)).collect();
-    Ok(combine(name, &model.labels, &per_segment, &seconds, Probabilities::new(), with_segments))
+    combine(name, &model.labels, &per_segment, &seconds, Probabilities::new(), options.segments)
 }
 
 /// A classical model's probabilities for one segment's samples.
@@ -332,19 +433,18 @@ pub(crate) fn segment_probabilities(model: &ModelFile, y: &[f32], sr: f64, name:
     Ok(model.predict_proba(&row))
 }
 
-fn classify_tagged(
-    signal: &Signal,
-    name: &str,
-    tagger: &Tagger,
-    hop: usize,
-    with_segments: bool,
-) -> Result<Verdict> {
-    let analysis = tagger.analyse_signal(signal, hop)?;
-    Ok(tagged_verdict(name, tagger, &analysis, with_segments))
+fn classify_tagged(signal: &Signal, name: &str, tagger: &Tagger, options: &ClassifyOptions) -> Result<Verdict> {
+    let analysis = tagger.analyse_signal_with(signal, options.hop, &options.cancel)?;
+    tagged_verdict(name, tagger, &analysis, options.segments)
 }
 
 /// A tagger's verdict from its per-patch outputs.
-fn tagged_verdict(name: &str, tagger: &Tagger, analysis: &TrackAnalysis, with_segments: bool) -> Verdict {
+fn tagged_verdict(
+    name: &str,
+    tagger: &Tagger,
+    analysis: &TrackAnalysis,
+    with_segments: bool,
+) -> Result<Verdict> {
     let tag_labels = &tagger.manifest().tags;
     let taggram = &analysis.outputs.taggram;
     let per_patch_tags: Vec<Vec<f64>> =
