@@ -163,7 +163,10 @@ async fn classify_upload(
                 max_seconds: job_state.config.max_audio_seconds,
             };
             let verdict = classify_loaded(model, &loaded, &name, &options).map_err(|e| match e {
-                ModelError::Cancelled => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled"),
+                ModelError::Cancelled => {
+                    job_state.metrics.cancel();
+                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled")
+                }
                 e => {
                     let message = e.to_string();
                     let message = if message.starts_with(&name) { message } else { format!("{name}: {message}") };
@@ -278,6 +281,7 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Valu
         "model": state.model_name,
         "in_flight": state.metrics.in_flight(),
         "running": state.metrics.running(),
+        "cancelled": state.metrics.cancelled(),
         "workers": state.config.workers.max(1),
         "uptime_seconds": state.started.elapsed().as_secs_f64(),
     }))

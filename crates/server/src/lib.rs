@@ -178,8 +178,6 @@ impl AppState {
 /// The service's routes over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/style.css", get(page::style))
@@ -189,6 +187,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/events", get(api::events))
         .route("/health", get(api::health))
         .route("/metrics", get(api::metrics))
+        // JSON error bodies for unknown routes and wrong methods (set after
+        // the routes: the method fallback applies to the routes it finds).
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         // Uploads are read with genreid's own limit (413 with a JSON reason).
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))

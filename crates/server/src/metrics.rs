@@ -28,6 +28,7 @@ pub struct Metrics {
     in_flight: Arc<AtomicI64>,
     running: Arc<AtomicI64>,
     refused_connections: AtomicU64,
+    cancelled: AtomicU64,
 }
 
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
@@ -68,6 +69,15 @@ impl Metrics {
     /// Connections closed on arrival because too many were waiting for headers.
     pub fn refused_connections(&self) -> u64 {
         self.refused_connections.load(Ordering::Relaxed)
+    }
+
+    /// Jobs stopped part-way because their request timed out or its client left.
+    pub fn cancelled(&self) -> u64 {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn cancel(&self) {
+        self.cancelled.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn refused_connection(&self) {
@@ -120,6 +130,9 @@ impl Metrics {
             "# HELP genreid_running Decoding and inference jobs running now.\n# TYPE genreid_running gauge\n",
         );
         let _ = writeln!(out, "genreid_running {}", self.running());
+        out.push_str("# HELP genreid_cancelled_total Jobs stopped part-way (request timed out or client left).\n");
+        out.push_str("# TYPE genreid_cancelled_total counter\n");
+        let _ = writeln!(out, "genreid_cancelled_total {}", self.cancelled());
         out.push_str("# HELP genreid_refused_connections_total Connections closed on arrival (too many waiting for headers).\n");
         out.push_str("# TYPE genreid_refused_connections_total counter\n");
         let _ = writeln!(out, "genreid_refused_connections_total {}", self.refused_connections());

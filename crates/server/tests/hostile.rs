@@ -1,0 +1,244 @@
+//! The service under hostile input: crafted uploads, work that outlives its
+//! request, slow and idle connections. After each, a valid upload is served.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{read, start};
+use genreid_server::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap()
+}
+
+/// A 44-byte WAV header around 16-bit mono `samples`.
+fn wav(rate: u32, samples: &[i16]) -> Vec<u8> {
+    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut h = b"RIFF".to_vec();
+    h.extend((36 + data.len() as u32).to_le_bytes());
+    h.extend(b"WAVEfmt ");
+    for v in [16u32] {
+        h.extend(v.to_le_bytes());
+    }
+    for v in [1u16, 1] {
+        h.extend(v.to_le_bytes());
+    }
+    h.extend(rate.to_le_bytes());
+    h.extend((rate.wrapping_mul(2)).to_le_bytes());
+    for v in [2u16, 16] {
+        h.extend(v.to_le_bytes());
+    }
+    h.extend(b"data");
+    h.extend((data.len() as u32).to_le_bytes());
+    h.extend(data);
+    h
+}
+
+/// `seconds` of a loud, changing signal at `rate` Hz (music-like enough to
+/// be classified, and not silence).
+fn noise(rate: u32, seconds: f64) -> Vec<i16> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..(seconds * f64::from(rate)) as usize)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let tone = (i as f64 * 0.031).sin() * 6000.0;
+            (tone + (state % 8000) as f64 - 4000.0) as i16
+        })
+        .collect()
+}
+
+async fn health(base: &str) -> serde_json::Value {
+    client().get(format!("{base}/health")).send().await.unwrap().json().await.unwrap()
+}
+
+async fn classify(base: &str, body: Vec<u8>, name: &str) -> (u16, serde_json::Value) {
+    let answer = client().post(format!("{base}/api/classify?name={name}")).body(body).send().await.unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap())
+}
+
+/// The report's reproductions: 5 s of real audio behind headers claiming
+/// absurd rates. Each is refused at once, and the valid upload right after
+/// them gets its verdict in ordinary time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_rates_are_refused_and_the_next_upload_is_served() {
+    let addr = start("musicnn-gtzan", Config::default()).await;
+    let base = format!("http://{addr}");
+    let speech = read("speech_espeak_en.wav");
+    let samples: Vec<i16> =
+        speech[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).cycle().take(5 * 22_050).collect();
+    for rate in [u32::MAX, 1 << 31, 8, 100, 1] {
+        let started = Instant::now();
+        let (status, body) = classify(&base, wav(rate, &samples), &format!("rate{rate}.wav")).await;
+        assert_eq!(status, 422, "{rate} Hz: {body}");
+        assert!(body["error"].as_str().unwrap().contains("sample rate"), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{rate} Hz took {:?}", started.elapsed());
+    }
+    let h = health(&base).await;
+    assert_eq!((h["in_flight"].as_i64(), h["running"].as_i64()), (Some(0), Some(0)), "{h}");
+    let started = Instant::now();
+    let (status, body) = classify(&base, read("metal_muldjord_chaos_god.wav"), "metal.wav").await;
+    assert_eq!((status, body["genre"].as_str()), (200, Some("metal")), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(20), "valid upload took {:?}", started.elapsed());
+    assert_eq!(body["warnings"], serde_json::json!([]), "{body}");
+
+    // Silence and a single sample: answered, with the doubt said.
+    let (status, body) = classify(&base, wav(22_050, &vec![0; 22_050 * 30]), "silence.wav").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["warnings"][0]["code"], "silence", "{body}");
+    let (_, body) = classify(&base, wav(22_050, &[4000]), "one.wav").await;
+    assert_eq!(body["warnings"][0]["code"], "too_short", "{body}");
+    assert!(body["duration_seconds"].as_f64().unwrap() < 0.001, "{body}");
+}
+
+/// Longer audio than the service decodes is cut, and the answer says where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_past_the_limit_is_cut_and_the_answer_says_so() {
+    let config = Config { max_audio_seconds: 20.0, ..Config::default() };
+    let addr = start("gtzan57-logreg", config).await;
+    let (status, body) = classify(&format!("http://{addr}"), wav(22_050, &noise(22_050, 26.0)), "long.wav").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["truncated_at_seconds"], 20.0, "{body}");
+    assert_eq!(body["duration_seconds"], 20.0, "{body}");
+    assert_eq!(body["warnings"][0]["code"], "cut", "{body}");
+}
+
+/// Work whose request timed out is cancelled: the worker is free again
+/// within a step, `/health` counts the work until it has stopped, and the
+/// next upload is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_past_its_deadline_is_cancelled_and_frees_its_worker() {
+    let config = Config { workers: 1, timeout: Duration::from_millis(2500), ..Config::default() };
+    let addr = start("musicnn-gtzan", config).await;
+    let base = format!("http://{addr}");
+    // Twenty minutes at 16 kHz: 400 patches, several times the deadline's work.
+    let long = wav(16_000, &noise(16_000, 1200.0));
+    let (status, body) = classify(&base, long, "twenty-minutes.wav").await;
+    assert_eq!(status, 504, "{body}");
+    let after = Instant::now();
+    loop {
+        let h = health(&base).await;
+        if h["running"] == 0 && h["in_flight"] == 0 {
+            assert_eq!(h["cancelled"], 1, "the job stopped by cancellation, not by finishing: {h}");
+            break;
+        }
+        assert!(after.elapsed() < Duration::from_secs(5), "work still running {:?} after its 504: {h}", after.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, body) = classify(&base, read("metal_muldjord_chaos_god.wav"), "metal.wav").await;
+    assert_eq!((status, body["genre"].as_str()), (200, Some("metal")), "{body}");
+}
+
+/// Work whose client hung up is cancelled too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_whose_client_left_is_cancelled() {
+    let config = Config { workers: 1, ..Config::default() };
+    let addr = start("musicnn-gtzan", config).await;
+    let base = format!("http://{addr}");
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(2500)).build().unwrap();
+    let gone = impatient
+        .post(format!("{base}/api/classify?name=long.wav"))
+        .body(wav(16_000, &noise(16_000, 1200.0)))
+        .send()
+        .await;
+    assert!(gone.is_err_and(|e| e.is_timeout()), "the client was meant to give up first");
+    let after = Instant::now();
+    loop {
+        let h = health(&base).await;
+        if h["running"] == 0 && h["in_flight"] == 0 {
+            assert_eq!(h["cancelled"], 1, "{h}");
+            break;
+        }
+        assert!(after.elapsed() < Duration::from_secs(5), "work still running {:?} after the client left: {h}", after.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads until the server closes the connection; `None` if it is still
+/// open after `limit`.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = limit.checked_sub(started.elapsed())?;
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0) | Err(_)) => return Some(started.elapsed()),
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Headers sent a byte at a time are cut off at the header timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_off() {
+    let config = Config { header_timeout: Duration::from_secs(1), ..Config::default() };
+    let addr = start("gtzan57-logreg", config).await;
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /api/classify HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    for _ in 0..40 {
+        if slow.write_all(b"a").await.is_err() {
+            closed = true;
+            break;
+        }
+        if let Some(_) = closed_within(&mut slow, Duration::from_millis(250)).await {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "slow headers still open after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(4), "closed only after {:?}", started.elapsed());
+    let (status, _) = classify(&format!("http://{addr}"), read("metal_muldjord_chaos_god.wav"), "m.wav").await;
+    assert_eq!(status, 200);
+}
+
+/// Many connections that never send a byte: beyond the cap they are closed
+/// at once, the rest at the header timeout; then uploads are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_capped_and_timed_out() {
+    let config = Config { header_timeout: Duration::from_secs(1), max_pending_connections: 16, ..Config::default() };
+    let addr = start("gtzan57-logreg", config).await;
+    let base = format!("http://{addr}");
+    let mut idle = Vec::new();
+    for _ in 0..64 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let started = Instant::now();
+    for (i, stream) in idle.iter_mut().enumerate() {
+        let left = Duration::from_secs(4).saturating_sub(started.elapsed());
+        assert!(closed_within(stream, left).await.is_some(), "idle connection {i} still open after {:?}", started.elapsed());
+    }
+    let metrics = client().get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("genreid_refused_connections_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(refused >= 64 - 16, "{refused} refused of 64 idle connections with room for 16");
+    let (status, _) = classify(&base, read("metal_muldjord_chaos_god.wav"), "m.wav").await;
+    assert_eq!(status, 200);
+}
+
+/// Unknown routes and wrong methods answer with the API's JSON error body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_and_wrong_method_answer_json() {
+    let addr = start("gtzan57-logreg", Config::default()).await;
+    let base = format!("http://{addr}");
+    let answer = client().get(format!("{base}/no/such/page")).send().await.unwrap();
+    assert_eq!(answer.status(), 404);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["status"], 404);
+    assert!(body["error"].as_str().unwrap().contains("/no/such/page"), "{body}");
+    let answer = client().get(format!("{base}/api/classify")).send().await.unwrap();
+    assert_eq!(answer.status(), 405);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["status"], 405, "{body}");
+}
