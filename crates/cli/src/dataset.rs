@@ -39,7 +39,12 @@ pub fn dataset_table(dir: &Path, options: &TableOptions, jobs: Option<usize>) ->
     }
     if failed > 0 {
         eprintln!("warning: {failed} of {} files skipped; the table is not cached", files.len());
-    } else if let Err(e) = write_table(&cached, TableFormat::Csv, &table) {
+    } else if let Err(e) = cached
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| write_table(&cached, TableFormat::Csv, &table))
+    {
         eprintln!("warning: cannot cache the table: {e:#}");
     }
     Ok(FeatureTable {

@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::ValueEnum;
-use genreid_audio::{LoadOptions, load, segment_samples};
-use genreid_features::{GTZAN57_COLUMNS, fma518, fma518_columns, gtzan57};
+use genreid_data::{RowOptions, RowSet, file_rows};
+use genreid_features::{GTZAN57_COLUMNS, fma518_columns};
 use rayon::prelude::*;
 
 use crate::progress::Progress;
-use crate::table::{Table, TableFormat, write_table};
+use crate::table::{Table, TableFormat, output_folder, write_table};
 use crate::walk::{audio_files, parent_name};
 
 /// Feature sets a table can hold.
@@ -109,48 +109,49 @@ struct Row {
     label: String,
 }
 
-fn rows_for(path: &Path, args: &TableOptions) -> Result<Vec<Row>> {
-    let options = LoadOptions {
+/// A file's rows and what to say about them (decoder warnings, rows with
+/// values that are not finite).
+fn rows_for(path: &Path, args: &TableOptions) -> Result<(Vec<Row>, Vec<String>)> {
+    let options = RowOptions {
+        set: match args.set {
+            FeatureSet::Gtzan57 => RowSet::Gtzan57,
+            FeatureSet::Fma518 => RowSet::Fma518,
+        },
         sample_rate: args.sample_rate(),
-        duration_seconds: args.duration,
-        ..Default::default()
+        duration: args.duration,
+        segment: args.segment.map(|s| (s, args.segment_hop.unwrap_or(s))),
+        ..RowOptions::default()
     };
-    let signal = load(path, &options)?;
-    let sr = f64::from(signal.sample_rate);
+    let file = file_rows(path, &options)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let label = parent_name(path);
-    let compute = |y: &[f32]| -> Result<Vec<f64>> {
-        match args.set {
-            FeatureSet::Gtzan57 => gtzan57(y, sr).with_context(|| format!("{}", path.display())),
-            FeatureSet::Fma518 => fma518(y, sr).with_context(|| format!("{}", path.display())),
-        }
+    let mut notes: Vec<String> = file.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
+    let columns = args.set.columns();
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s.to_string(), format!(".{e}")),
+        None => (name.clone(), String::new()),
     };
-    match args.segment {
-        None => {
-            Ok(vec![Row { filename: name, length: signal.len(), values: compute(&signal.samples)?, label }])
-        }
-        Some(seconds) => {
-            let length = (seconds * sr).round() as usize;
-            let hop = (args.segment_hop.unwrap_or(seconds) * sr).round() as usize;
-            let segments = segment_samples(&signal.samples, length, hop)?;
-            let (stem, ext) = match name.rsplit_once('.') {
-                Some((s, e)) => (s.to_string(), format!(".{e}")),
-                None => (name.clone(), String::new()),
-            };
-            segments
-                .iter()
-                .enumerate()
-                .map(|(i, seg)| {
-                    Ok(Row {
-                        filename: format!("{stem}.{i}{ext}"),
-                        length,
-                        values: compute(seg)?,
-                        label: label.clone(),
-                    })
-                })
-                .collect()
-        }
-    }
+    let rows = file
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (length, values))| {
+            let filename = if args.segment.is_some() { format!("{stem}.{i}{ext}") } else { name.clone() };
+            let bad: Vec<&str> =
+                values.iter().zip(&columns).filter(|(v, _)| !v.is_finite()).map(|(_, c)| c.as_str()).collect();
+            if !bad.is_empty() {
+                let shown = bad.iter().take(4).copied().collect::<Vec<_>>().join(", ");
+                let more = if bad.len() > 4 { format!(" and {} more", bad.len() - 4) } else { String::new() };
+                notes.push(format!(
+                    "{}: row {filename} has {} values that are not numbers ({shown}{more}): silent or constant audio",
+                    path.display(),
+                    bad.len()
+                ));
+            }
+            Row { filename, length, values, label: label.clone() }
+        })
+        .collect();
+    Ok((rows, notes))
 }
 
 /// Computes the table of `files` in parallel with a progress bar; a file
@@ -167,7 +168,10 @@ pub fn compute_table(
         files
             .par_iter()
             .map(|path| match rows_for(path, options) {
-                Ok(rows) => {
+                Ok((rows, notes)) => {
+                    for note in notes {
+                        progress.note(&format!("warning: {note}"));
+                    }
                     progress.ok();
                     Some(rows)
                 }
@@ -194,6 +198,7 @@ pub fn compute_table(
 pub fn run(args: Args) -> Result<ExitCode> {
     args.options.check()?;
     let format = TableFormat::of(&args.out)?;
+    output_folder(&args.out)?;
     let files = audio_files(&args.paths)?;
     let started = Instant::now();
     let (table, failed) = compute_table(&files, &args.options, args.jobs)?;

@@ -42,10 +42,21 @@ impl TableFormat {
     }
 }
 
-/// Writes `table` to `out` in `format`, atomically.
-pub fn write_table(out: &Path, format: TableFormat, table: &Table) -> Result<()> {
+/// The folder `out` goes into, which must exist: genreid creates no
+/// folder the user did not ask for (a mistyped path is an error, not a
+/// new tree).
+pub fn output_folder(out: &Path) -> Result<&Path> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    if !dir.is_dir() {
+        bail!("{}: the folder {} does not exist (create it first)", out.display(), dir.display());
+    }
+    Ok(dir)
+}
+
+/// Writes `table` to `out` in `format`, atomically (a temporary file beside
+/// it, then a rename). `out`'s folder must exist ([`output_folder`]).
+pub fn write_table(out: &Path, format: TableFormat, table: &Table) -> Result<()> {
+    let dir = output_folder(out)?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("table");
     let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = match format {

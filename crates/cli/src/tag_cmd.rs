@@ -63,10 +63,12 @@ pub struct Args {
     jobs: Option<usize>,
 }
 
-/// The default `--min-confidence`: measured on the 100 GTZAN clips in
-/// `../shared/data/gtzan` with the built-in model's cross-validated
-/// verdicts (README, "Tagging"), verdicts at or above it are right 9 times
-/// in 10.
+/// The default `--min-confidence`, chosen by measurement: the built-in
+/// model's genre head fitted on clips 0-4 of each genre in
+/// `../shared/data/gtzan` and judged on clips 5-9, and the other way
+/// round (100 held-out verdicts, 0.86 accurate), is right on 90.4 % of
+/// the verdicts at or above 0.5 and keeps 94 % of them (0.6: 96.4 % right,
+/// 83 % kept).
 pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
 
 /// What happened to one file.

@@ -82,7 +82,7 @@ fn tag_writes_the_verdict_keeps_timestamps_resumes_and_undoes() {
 
     // Dry run: a plan, and not one byte written.
     let dry = genreid()
-        .args(["tag", "--model", "gtzan57-logreg", "--dry-run", "--journal"])
+        .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--dry-run", "--journal"])
         .arg(&journal)
         .arg(&lib)
         .output()
@@ -95,7 +95,7 @@ fn tag_writes_the_verdict_keeps_timestamps_resumes_and_undoes() {
 
     let run = || {
         genreid()
-            .args(["tag", "--model", "gtzan57-logreg", "--with-confidence", "--journal"])
+            .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--with-confidence", "--journal"])
             .arg(&journal)
             .arg(&lib)
             .output()
@@ -149,6 +149,72 @@ fn tag_writes_the_verdict_keeps_timestamps_resumes_and_undoes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// By default a person's own genre is kept, weak verdicts are not written,
+/// and audio that cannot be judged (silence, a single sample) gets no tag;
+/// `--mode replace` is needed to overwrite, and the summary says why each
+/// file was left alone.
+#[test]
+fn tag_defaults_protect_peoples_own_genres() {
+    let dir = scratch("defaults");
+    let lib = dir.join("music");
+    std::fs::create_dir_all(&lib).unwrap();
+    let files = library(&lib, 4);
+    let wav = |samples: &[i16]| {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut h = b"RIFF".to_vec();
+        h.extend((36 + data.len() as u32).to_le_bytes());
+        h.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
+        h.extend(22_050u32.to_le_bytes());
+        h.extend(44_100u32.to_le_bytes());
+        h.extend(b"\x02\0\x10\0data");
+        h.extend((data.len() as u32).to_le_bytes());
+        h.extend(data);
+        h
+    };
+    std::fs::write(lib.join("silence.wav"), wav(&vec![0; 22_050 * 10])).unwrap();
+    std::fs::write(lib.join("one.wav"), wav(&[3000])).unwrap();
+    let own: Vec<(PathBuf, String)> =
+        files.iter().filter_map(|(p, _)| genre_of(p).map(|g| (p.clone(), g))).collect();
+    assert!(own.len() >= 4, "the FMA files carry their own genres");
+    let journal = dir.join("journal.jsonl");
+    let out = genreid().args(["tag", "--journal"]).arg(&journal).arg(&lib).output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    for (path, genre) in &own {
+        assert_eq!(genre_of(path).as_deref(), Some(genre.as_str()), "{}: own genre replaced", path.display());
+    }
+    assert!(text.contains(&format!("{} left alone with their own genre", own.len())), "{text}");
+    assert!(text.contains("2 left alone: silence or too short to judge"), "{text}");
+    for name in ["silence.wav", "one.wav"] {
+        assert_eq!(genre_of(&lib.join(name)), None, "{name} was tagged");
+    }
+    // Files without a genre got the verdict, if it was confident enough.
+    let verdicts = genreid().args(["classify", "--format", "json"]).arg(&lib).output().unwrap();
+    let verdicts: Vec<serde_json::Value> = serde_json::from_slice(&verdicts.stdout).unwrap();
+    let mut written = 0;
+    for v in &verdicts {
+        let path = PathBuf::from(v["path"].as_str().unwrap());
+        if own.iter().any(|(p, _)| *p == path) || !v["warnings"].as_array().unwrap().is_empty() {
+            continue;
+        }
+        let confident = v["probabilities"][v["genre"].as_str().unwrap()].as_f64().unwrap() >= 0.5;
+        let tagged = genre_of(&path);
+        assert_eq!(tagged.is_some(), confident, "{}: {tagged:?} at {v}", path.display());
+        written += usize::from(confident);
+    }
+    assert!(written > 0, "{text}");
+    // Replacing takes an explicit --mode replace.
+    let out = genreid()
+        .args(["tag", "--mode", "replace", "--min-confidence", "0", "--journal"])
+        .arg(&journal)
+        .arg(&own[0].0)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_ne!(genre_of(&own[0].0).as_deref(), Some(own[0].1.as_str()), "{}", stdout(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The safety check: `genreid tag` killed with SIGKILL again and
 /// again at spread-out moments; after every kill each file is either its
 /// original bytes or a complete, journaled, tagged version with the same
@@ -162,7 +228,8 @@ fn kill_9_in_a_loop_never_damages_a_file() {
     let journal = dir.join("journal.jsonl");
     let spawn = || {
         genreid()
-            .args(["tag", "--model", "gtzan57-logreg", "--with-confidence", "-j", "2", "--journal"])
+            .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--with-confidence", "-j", "2"])
+            .arg("--journal")
             .arg(&journal)
             .arg(&lib)
             .stdout(std::process::Stdio::null())

@@ -7,12 +7,14 @@
 pub mod cache;
 pub mod dataset;
 mod rng;
+pub mod rows;
 mod split;
 mod table;
 
 pub use cache::{CacheEntry, SpectrogramCache};
 pub use dataset::{Dataset, DatasetSpec, Part, Track};
 pub use rng::SplitMix64;
+pub use rows::{FileRows, RowOptions, RowSet, file_rows};
 pub use split::{Fold, SplitSpec, folds, group_folds};
 pub use table::{BOOKKEEPING, FeatureTable, read_table};
 
@@ -45,6 +47,9 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// Audio could not be read (the message names the file).
+    #[error("{0}")]
+    Audio(String),
     /// A split specification is malformed or impossible for this data.
     #[error("split {spec:?}: {reason}")]
     Split {

@@ -30,6 +30,7 @@ pub mod rhythm;
 pub mod spectral;
 pub mod stft;
 pub mod table;
+pub mod table_blocks;
 pub mod temporal;
 pub mod timing;
 pub mod window;

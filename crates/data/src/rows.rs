@@ -1,0 +1,203 @@
+//! Feature-table rows of audio files, read in blocks so that memory does
+//! not grow with a file's length (`genreid features` on an hour-long mix).
+//!
+//! - Segment rows (`--segment`): each segment is computed from its own
+//!   samples, cut from blocks whose boundaries fall on the segment hop and
+//!   whose right margin holds a whole segment.
+//! - Whole-file GTZAN-57 rows: two passes over the file's blocks
+//!   (`genreid_features::table_blocks`), equal to the whole-file row up to
+//!   float rounding.
+//! - Whole-file FMA-518 rows (the CQT's octave-by-octave resampling runs
+//!   over the whole signal) decode the file whole, up to the length limit.
+//!
+//! A file that fits in one block takes exactly the whole-file computation.
+
+use std::path::Path;
+
+use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Warning, load_checked, segment_samples};
+use genreid_features::table_blocks::{BlockView, Gtzan57Blocks, Gtzan57Prepass};
+use genreid_features::{fma518, gtzan57};
+
+use crate::{DataError, Result};
+
+/// Which table a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSet {
+    /// The 57 features of GTZAN's `features_30_sec.csv`.
+    Gtzan57,
+    /// FMA's 518 features.
+    Fma518,
+}
+
+/// How rows are computed from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOptions {
+    /// The table.
+    pub set: RowSet,
+    /// Rate to analyse at; `None` keeps each file's own.
+    pub sample_rate: Option<u32>,
+    /// Use only the first seconds of each file.
+    pub duration: Option<f64>,
+    /// One row per segment: `(length, hop)` in seconds.
+    pub segment: Option<(f64, f64)>,
+    /// Longest audio read; longer files are cut there, with a warning.
+    pub max_seconds: f64,
+    /// Seconds of audio a block holds (plus margins).
+    pub block_seconds: f64,
+}
+
+impl Default for RowOptions {
+    fn default() -> Self {
+        Self {
+            set: RowSet::Gtzan57,
+            sample_rate: Some(genreid_audio::DEFAULT_SAMPLE_RATE),
+            duration: None,
+            segment: None,
+            max_seconds: LoadOptions::default().max_seconds,
+            block_seconds: 30.0,
+        }
+    }
+}
+
+/// A file's rows: `(length in samples, features)` each, and what the
+/// decoder noticed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRows {
+    /// One row per segment, or one for the whole file.
+    pub rows: Vec<(usize, Vec<f64>)>,
+    /// Truncation, damage, a cut at the length limit.
+    pub warnings: Vec<Warning>,
+}
+
+/// GTZAN-57's STFT hop, on which block boundaries fall.
+const HOP: usize = 512;
+/// Margins around a block's core: the STFT window and HPSS's median filter.
+const MARGIN_SECONDS: f64 = 2.0;
+
+fn audio(e: AudioError) -> DataError {
+    DataError::Audio(e.to_string())
+}
+
+fn feature(path: &Path) -> impl Fn(genreid_features::FeatureError) -> DataError + '_ {
+    move |e| DataError::Invalid { path: path.to_path_buf(), reason: e.to_string() }
+}
+
+/// The rows of `path` following `options`.
+pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
+    let compute = |y: &[f32], sr: f64| match options.set {
+        RowSet::Gtzan57 => gtzan57(y, sr),
+        RowSet::Fma518 => fma518(y, sr),
+    };
+    let limit = options.duration.map_or(options.max_seconds, |d| d.min(options.max_seconds));
+    let asked_cut = options.duration.is_some_and(|d| d <= options.max_seconds);
+    let keep = |mut warnings: Vec<Warning>| {
+        if asked_cut {
+            warnings.retain(|w| !matches!(w, Warning::Cut { .. }));
+        }
+        warnings
+    };
+    if options.segment.is_none() && options.set == RowSet::Fma518 {
+        let load = LoadOptions {
+            sample_rate: options.sample_rate,
+            duration_seconds: options.duration,
+            max_seconds: options.max_seconds,
+            ..Default::default()
+        };
+        let loaded = load_checked(path, &load).map_err(audio)?;
+        let sr = f64::from(loaded.signal.sample_rate);
+        let row = compute(&loaded.signal.samples, sr).map_err(feature(path))?;
+        return Ok(FileRows { rows: vec![(loaded.signal.len(), row)], warnings: loaded.warnings });
+    }
+    let stream = MonoStream::open(path).map_err(audio)?;
+    let rate = options.sample_rate.unwrap_or(stream.sample_rate());
+    let sr = f64::from(rate);
+    let (align, margins, core) = match options.segment {
+        Some((length, hop)) => {
+            let hop = ((hop * sr).round() as usize).max(1);
+            (hop, (1.0, length + 1.0), options.block_seconds.max(2.0 * length))
+        }
+        None => (HOP, (MARGIN_SECONDS, MARGIN_SECONDS), options.block_seconds),
+    };
+    let mut blocks = Blocks::new(stream, rate, align, core, margins, limit).map_err(audio)?;
+    let Some(first) = blocks.next_block().map_err(audio)? else {
+        return Err(audio(AudioError::NoSamples { path: path.to_path_buf() }));
+    };
+    if first.last {
+        // One block: the file whole, exactly as before.
+        let y = first.samples;
+        let rows = match options.segment {
+            None => vec![(y.len(), compute(&y, sr).map_err(feature(path))?)],
+            Some((length, hop)) => {
+                let (length, hop) = ((length * sr).round() as usize, ((hop * sr).round() as usize).max(1));
+                segment_samples(&y, length, hop)
+                    .map_err(audio)?
+                    .iter()
+                    .map(|seg| Ok((length, compute(seg, sr).map_err(feature(path))?)))
+                    .collect::<Result<_>>()?
+            }
+        };
+        return Ok(FileRows { rows, warnings: keep(blocks.warnings()) });
+    }
+    match options.segment {
+        Some((length, hop)) => {
+            let (length, hop) = ((length * sr).round() as usize, ((hop * sr).round() as usize).max(1));
+            let mut rows = Vec::new();
+            let mut next = 0usize;
+            let mut block = first;
+            loop {
+                let end = block.start + block.samples.len();
+                while next < block.core_end && next + length <= end {
+                    let y = &block.samples[next - block.start..next - block.start + length];
+                    rows.push((length, compute(y, sr).map_err(feature(path))?));
+                    next += hop;
+                }
+                if block.last {
+                    break;
+                }
+                block = match blocks.next_block().map_err(audio)? {
+                    Some(b) => b,
+                    None => break,
+                };
+            }
+            Ok(FileRows { rows, warnings: keep(blocks.warnings()) })
+        }
+        None => {
+            // Pass 1: the whole track's tuning and mel maximum.
+            let mut prepass = Gtzan57Prepass::new(sr).map_err(feature(path))?;
+            let mut block = first;
+            loop {
+                prepass.add(&view(&block)).map_err(feature(path))?;
+                if block.last {
+                    break;
+                }
+                block = match blocks.next_block().map_err(audio)? {
+                    Some(b) => b,
+                    None => break,
+                };
+            }
+            let length = block.core_end;
+            let warnings = keep(blocks.warnings());
+            // Pass 2: the row, block by block.
+            let mut row = Gtzan57Blocks::new(sr, prepass.finish()).map_err(feature(path))?;
+            let stream = MonoStream::open(path).map_err(audio)?;
+            let mut blocks = Blocks::new(stream, rate, align, core, margins, limit).map_err(audio)?;
+            while let Some(block) = blocks.next_block().map_err(audio)? {
+                row.add(&view(&block)).map_err(feature(path))?;
+                if block.last {
+                    break;
+                }
+            }
+            Ok(FileRows { rows: vec![(length, row.finish())], warnings })
+        }
+    }
+}
+
+fn view(block: &genreid_audio::Block) -> BlockView<'_> {
+    BlockView {
+        samples: &block.samples,
+        start: block.start,
+        core_start: block.core_start,
+        core_end: block.core_end,
+        last: block.last,
+    }
+}
