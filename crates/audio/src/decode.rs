@@ -80,7 +80,7 @@ impl Source<'_> {
 /// input: every failure is an [`AudioError`] naming the source and the cause.
 pub fn decode(source: Source<'_>, max_seconds: f64) -> Result<Decoded> {
     let path = source.display_path();
-    if !(max_seconds > 0.0) {
+    if max_seconds.is_nan() || max_seconds <= 0.0 {
         return Err(AudioError::InvalidParameter(format!("max_seconds must be positive, got {max_seconds}")));
     }
     let guarded = catch_unwind(AssertUnwindSafe(|| decode_source(source, &path, max_seconds)));

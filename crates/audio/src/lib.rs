@@ -27,7 +27,8 @@ pub use decode::{Decoded, Source, decode};
 pub use error::{AudioError, Result};
 pub use limits::{MAX_CHANNELS, MAX_PEAK, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 pub use load::{
-    DEFAULT_SAMPLE_RATE, LoadOptions, Loaded, load, load_bytes, load_checked, load_reader, load_reader_checked,
+    DEFAULT_SAMPLE_RATE, LoadOptions, Loaded, load, load_bytes, load_checked, load_reader,
+    load_reader_checked,
 };
 pub use resample::{resample, resampled_len};
 pub use segment::{Segment, segment_samples, segments};

@@ -95,7 +95,6 @@ pub struct Header {
     pub channels: u32,
 }
 
-
 /// Parses the 24-byte header, rejecting impossible values with a reason.
 pub fn parse_header(h: &[u8; 24]) -> Result<Header, String> {
     if h[..4] != MAGIC {

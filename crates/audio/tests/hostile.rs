@@ -119,7 +119,8 @@ fn crafted_headers_get_an_error_or_a_result_within_bounds() {
     // The limits themselves are real audio.
     for rate in [1_000, 8_000, 768_000] {
         let name = format!("rate_{rate}.wav");
-        let (whole, streamed) = both_paths(&name, wav(1, 1, rate, 16, five_seconds.len() as u32, &five_seconds));
+        let (whole, streamed) =
+            both_paths(&name, wav(1, 1, rate, 16, five_seconds.len() as u32, &five_seconds));
         assert!(whole.is_ok() && streamed.is_ok(), "{name}: {whole:?} {streamed:?}");
     }
 
@@ -205,7 +206,10 @@ fn truncated_and_cut_streams_say_so() {
     ] {
         let bytes = fixture(name);
         let (_, warnings) = load_checked_bytes(name, bytes[..bytes.len() / 3].to_vec());
-        assert!(warnings.iter().any(|w| w.code() == "truncated" || w.code() == "damaged"), "{name}: {warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.code() == "truncated" || w.code() == "damaged"),
+            "{name}: {warnings:?}"
+        );
         let (_, clean) = load_checked_bytes(name, bytes);
         assert!(clean.is_empty(), "{name}: {clean:?}");
     }
@@ -215,6 +219,7 @@ fn truncated_and_cut_streams_say_so() {
     let capped = load_checked(&path, &LoadOptions { max_seconds: 2.0, ..Default::default() }).unwrap();
     assert_eq!(capped.signal.len(), 44_100);
     assert_eq!(capped.warnings, [Warning::Cut { at_seconds: 2.0 }]);
-    let asked = load_checked(&path, &LoadOptions { duration_seconds: Some(2.0), ..Default::default() }).unwrap();
+    let asked =
+        load_checked(&path, &LoadOptions { duration_seconds: Some(2.0), ..Default::default() }).unwrap();
     assert!(asked.warnings.is_empty(), "{:?}", asked.warnings);
 }

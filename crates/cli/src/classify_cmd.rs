@@ -76,7 +76,11 @@ type Outcome = (PathBuf, std::result::Result<Verdict, String>);
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
     let model = load_model(args.model.as_deref())?;
-    let options = ClassifyOptions { hop: patch_hop_frames(args.overlap)?, segments: args.segments, ..Default::default() };
+    let options = ClassifyOptions {
+        hop: patch_hop_frames(args.overlap)?,
+        segments: args.segments,
+        ..Default::default()
+    };
     let files = audio_files(&args.paths)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "classify");
@@ -187,7 +191,8 @@ fn write_csv(out: &mut impl Write, outcomes: &[Outcome], labels: &[String], segm
         let warnings = v.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>().join(";");
         if segments {
             for s in v.segments.iter().flatten() {
-                let mut rec = vec![v.path.clone(), format!("{:.3}", s.start), format!("{:.3}", s.end), s.genre.clone()];
+                let mut rec =
+                    vec![v.path.clone(), format!("{:.3}", s.start), format!("{:.3}", s.end), s.genre.clone()];
                 rec.extend(probabilities(&s.probabilities));
                 rec.extend([warnings.clone(), String::new()]);
                 w.write_record(&rec)?;

@@ -73,14 +73,32 @@ pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
 
 /// What happened to one file.
 enum Status {
-    Changed { old: Vec<String>, new: Vec<String>, p: f64 },
-    WouldChange { old: Vec<String>, new: Vec<String>, p: f64 },
-    Unchanged { values: Vec<String>, p: f64 },
+    Changed {
+        old: Vec<String>,
+        new: Vec<String>,
+        p: f64,
+    },
+    WouldChange {
+        old: Vec<String>,
+        new: Vec<String>,
+        p: f64,
+    },
+    Unchanged {
+        values: Vec<String>,
+        p: f64,
+    },
     /// The field already holds a person's value and the mode keeps it.
-    KeptOwn { values: Vec<String> },
-    LowConfidence { genre: String, p: f64 },
+    KeptOwn {
+        values: Vec<String>,
+    },
+    LowConfidence {
+        genre: String,
+        p: f64,
+    },
     /// The audio gives no ground for a verdict (silence, too short).
-    Doubtful { reason: String },
+    Doubtful {
+        reason: String,
+    },
     AlreadyTagged,
     Failed,
 }
@@ -230,7 +248,9 @@ fn summarise(files: &[PathBuf], statuses: &[Status], args: &Args) -> Result<()> 
             }
             Status::AlreadyTagged => (4, "done before", "tagged by an earlier run (journal)".into()),
             Status::Failed => (5, "skipped", "error above".into()),
-            Status::KeptOwn { values } => (6, "kept", format!("{} (its own; --mode replace overwrites)", list(values))),
+            Status::KeptOwn { values } => {
+                (6, "kept", format!("{} (its own; --mode replace overwrites)", list(values)))
+            }
             Status::Doubtful { reason } => (7, "no verdict", reason.clone()),
         };
         counts[i] += 1;

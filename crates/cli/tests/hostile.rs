@@ -131,9 +131,14 @@ fn features_refuse_crafted_files_and_create_no_folder() {
     assert!(!table.contains("NaN") && !table.contains("inf"), "{table}");
 
     let missing = dir.join("no/such/folder/t.csv");
-    let out = genreid().args(["features", "--out"]).arg(&missing).arg(dir.join("short.wav")).output().unwrap();
+    let out =
+        genreid().args(["features", "--out"]).arg(&missing).arg(dir.join("short.wav")).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not exist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!dir.join("no").exists(), "a folder was created that nobody asked for");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -82,7 +82,17 @@ fn tag_writes_the_verdict_keeps_timestamps_resumes_and_undoes() {
 
     // Dry run: a plan, and not one byte written.
     let dry = genreid()
-        .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--dry-run", "--journal"])
+        .args([
+            "tag",
+            "--model",
+            "gtzan57-logreg",
+            "--mode",
+            "replace",
+            "--min-confidence",
+            "0",
+            "--dry-run",
+            "--journal",
+        ])
         .arg(&journal)
         .arg(&lib)
         .output()
@@ -95,7 +105,17 @@ fn tag_writes_the_verdict_keeps_timestamps_resumes_and_undoes() {
 
     let run = || {
         genreid()
-            .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--with-confidence", "--journal"])
+            .args([
+                "tag",
+                "--model",
+                "gtzan57-logreg",
+                "--mode",
+                "replace",
+                "--min-confidence",
+                "0",
+                "--with-confidence",
+                "--journal",
+            ])
             .arg(&journal)
             .arg(&lib)
             .output()
@@ -228,7 +248,18 @@ fn kill_9_in_a_loop_never_damages_a_file() {
     let journal = dir.join("journal.jsonl");
     let spawn = || {
         genreid()
-            .args(["tag", "--model", "gtzan57-logreg", "--mode", "replace", "--min-confidence", "0", "--with-confidence", "-j", "2"])
+            .args([
+                "tag",
+                "--model",
+                "gtzan57-logreg",
+                "--mode",
+                "replace",
+                "--min-confidence",
+                "0",
+                "--with-confidence",
+                "-j",
+                "2",
+            ])
             .arg("--journal")
             .arg(&journal)
             .arg(&lib)

@@ -76,9 +76,15 @@ fn a_length_limit_cuts_with_a_warning_unless_asked_for() {
     let path = genreid_testkit::shared().join("fixtures/audio/rock_sectoid_escape_from_chaosland.wav");
     let capped = file_rows(&path, &RowOptions { max_seconds: 10.0, ..RowOptions::default() }).unwrap();
     assert_eq!(capped.rows[0].0, 220_500);
-    assert!(matches!(capped.warnings.as_slice(), [genreid_audio::Warning::Cut { .. }]), "{:?}", capped.warnings);
+    assert!(
+        matches!(capped.warnings.as_slice(), [genreid_audio::Warning::Cut { .. }]),
+        "{:?}",
+        capped.warnings
+    );
     let asked = file_rows(&path, &RowOptions { duration: Some(10.0), ..RowOptions::default() }).unwrap();
     assert!(asked.warnings.is_empty());
-    let fma = file_rows(&path, &RowOptions { set: RowSet::Fma518, sample_rate: None, ..RowOptions::default() }).unwrap();
+    let fma =
+        file_rows(&path, &RowOptions { set: RowSet::Fma518, sample_rate: None, ..RowOptions::default() })
+            .unwrap();
     assert_eq!(fma.rows[0].1.len(), 518);
 }

@@ -61,7 +61,12 @@ impl BlockView<'_> {
     }
 }
 
-fn columns(m: &ComplexMatrix, from: usize, to: usize, f: impl Fn(realfft::num_complex::Complex<f32>) -> f32) -> Matrix {
+fn columns(
+    m: &ComplexMatrix,
+    from: usize,
+    to: usize,
+    f: impl Fn(realfft::num_complex::Complex<f32>) -> f32,
+) -> Matrix {
     let cols = to - from;
     let mut data = Vec::with_capacity(m.rows * cols);
     for r in 0..m.rows {
@@ -110,7 +115,8 @@ impl Gtzan57Prepass {
             let m = magnitude(z);
             m * m
         });
-        self.peaks.extend(piptrack(&power, self.sr, 150.0, 4000.0, 0.1).into_iter().filter(|(p, _)| *p > 0.0));
+        self.peaks
+            .extend(piptrack(&power, self.sr, 150.0, 4000.0, 0.1).into_iter().filter(|(p, _)| *p > 0.0));
         let mel = self.mel.apply(&power)?;
         let db = power_to_db(&mel, &DbConfig { top_db: None, ..DbConfig::default() });
         self.mel_max_db = self.mel_max_db.max(db.max());
@@ -119,8 +125,11 @@ impl Gtzan57Prepass {
 
     /// The whole track's tuning (`estimate_tuning`) and mel maximum.
     pub fn finish(self) -> Gtzan57Globals {
-        let threshold =
-            if self.peaks.is_empty() { 0.0 } else { median_f32(self.peaks.iter().map(|&(_, m)| m).collect()) };
+        let threshold = if self.peaks.is_empty() {
+            0.0
+        } else {
+            median_f32(self.peaks.iter().map(|&(_, m)| m).collect())
+        };
         let chosen: Vec<f32> = self.peaks.iter().filter(|(_, m)| *m >= threshold).map(|&(p, _)| p).collect();
         Gtzan57Globals { tuning: pitch_tuning(&chosen, 0.01, 12), mel_max_db: self.mel_max_db }
     }
@@ -220,7 +229,8 @@ impl Gtzan57Blocks {
         } else {
             power
         };
-        let mut db = power_to_db(&self.mel.apply(&mel_power)?, &DbConfig { top_db: None, ..DbConfig::default() });
+        let mut db =
+            power_to_db(&self.mel.apply(&mel_power)?, &DbConfig { top_db: None, ..DbConfig::default() });
         let floor = self.globals.mel_max_db - TOP_DB;
         db.data.iter_mut().for_each(|x| *x = x.max(floor));
         for t in 1..db.cols {

@@ -124,8 +124,10 @@ fn ensembles_combine_members_and_refuse_mismatched_labels() {
     let signal =
         genreid_audio::Signal::new((0..44_100).map(|i| (i as f32 * 0.02).sin() * 0.3).collect(), 22_050);
     let members: Vec<_> = paths.iter().map(|p| load_model(Some(p)).unwrap()).collect();
-    let single: Vec<_> =
-        members.iter().map(|m| genreid_models::classify_signal(m, &signal, "x", &Default::default()).unwrap()).collect();
+    let single: Vec<_> = members
+        .iter()
+        .map(|m| genreid_models::classify_signal(m, &signal, "x", &Default::default()).unwrap())
+        .collect();
     let model = load_model(Some(&format!("{},{}:3", paths[0], paths[1]))).unwrap();
     assert!(matches!(model, Model::Ensemble(ref m) if m.len() == 2));
     let v = genreid_models::classify_signal(&model, &signal, "x", &Default::default()).unwrap();

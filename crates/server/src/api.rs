@@ -169,7 +169,8 @@ async fn classify_upload(
                 }
                 e => {
                     let message = e.to_string();
-                    let message = if message.starts_with(&name) { message } else { format!("{name}: {message}") };
+                    let message =
+                        if message.starts_with(&name) { message } else { format!("{name}: {message}") };
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
                 }
             })?;

@@ -130,7 +130,9 @@ impl Metrics {
             "# HELP genreid_running Decoding and inference jobs running now.\n# TYPE genreid_running gauge\n",
         );
         let _ = writeln!(out, "genreid_running {}", self.running());
-        out.push_str("# HELP genreid_cancelled_total Jobs stopped part-way (request timed out or client left).\n");
+        out.push_str(
+            "# HELP genreid_cancelled_total Jobs stopped part-way (request timed out or client left).\n",
+        );
         out.push_str("# TYPE genreid_cancelled_total counter\n");
         let _ = writeln!(out, "genreid_cancelled_total {}", self.cancelled());
         out.push_str("# HELP genreid_refused_connections_total Connections closed on arrival (too many waiting for headers).\n");

@@ -20,9 +20,7 @@ fn wav(rate: u32, samples: &[i16]) -> Vec<u8> {
     let mut h = b"RIFF".to_vec();
     h.extend((36 + data.len() as u32).to_le_bytes());
     h.extend(b"WAVEfmt ");
-    for v in [16u32] {
-        h.extend(v.to_le_bytes());
-    }
+    h.extend(16u32.to_le_bytes());
     for v in [1u16, 1] {
         h.extend(v.to_le_bytes());
     }
@@ -70,8 +68,12 @@ async fn crafted_rates_are_refused_and_the_next_upload_is_served() {
     let addr = start("musicnn-gtzan", Config::default()).await;
     let base = format!("http://{addr}");
     let speech = read("speech_espeak_en.wav");
-    let samples: Vec<i16> =
-        speech[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).cycle().take(5 * 22_050).collect();
+    let samples: Vec<i16> = speech[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .cycle()
+        .take(5 * 22_050)
+        .collect();
     for rate in [u32::MAX, 1 << 31, 8, 100, 1] {
         let started = Instant::now();
         let (status, body) = classify(&base, wav(rate, &samples), &format!("rate{rate}.wav")).await;
@@ -101,7 +103,8 @@ async fn crafted_rates_are_refused_and_the_next_upload_is_served() {
 async fn audio_past_the_limit_is_cut_and_the_answer_says_so() {
     let config = Config { max_audio_seconds: 20.0, ..Config::default() };
     let addr = start("gtzan57-logreg", config).await;
-    let (status, body) = classify(&format!("http://{addr}"), wav(22_050, &noise(22_050, 26.0)), "long.wav").await;
+    let (status, body) =
+        classify(&format!("http://{addr}"), wav(22_050, &noise(22_050, 26.0)), "long.wav").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["truncated_at_seconds"], 20.0, "{body}");
     assert_eq!(body["duration_seconds"], 20.0, "{body}");
@@ -127,7 +130,11 @@ async fn work_past_its_deadline_is_cancelled_and_frees_its_worker() {
             assert_eq!(h["cancelled"], 1, "the job stopped by cancellation, not by finishing: {h}");
             break;
         }
-        assert!(after.elapsed() < Duration::from_secs(5), "work still running {:?} after its 504: {h}", after.elapsed());
+        assert!(
+            after.elapsed() < Duration::from_secs(5),
+            "work still running {:?} after its 504: {h}",
+            after.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (status, body) = classify(&base, read("metal_muldjord_chaos_god.wav"), "metal.wav").await;
@@ -154,7 +161,11 @@ async fn work_whose_client_left_is_cancelled() {
             assert_eq!(h["cancelled"], 1, "{h}");
             break;
         }
-        assert!(after.elapsed() < Duration::from_secs(5), "work still running {:?} after the client left: {h}", after.elapsed());
+        assert!(
+            after.elapsed() < Duration::from_secs(5),
+            "work still running {:?} after the client left: {h}",
+            after.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -188,14 +199,15 @@ async fn slow_headers_are_cut_off() {
             closed = true;
             break;
         }
-        if let Some(_) = closed_within(&mut slow, Duration::from_millis(250)).await {
+        if closed_within(&mut slow, Duration::from_millis(250)).await.is_some() {
             closed = true;
             break;
         }
     }
     assert!(closed, "slow headers still open after {:?}", started.elapsed());
     assert!(started.elapsed() < Duration::from_secs(4), "closed only after {:?}", started.elapsed());
-    let (status, _) = classify(&format!("http://{addr}"), read("metal_muldjord_chaos_god.wav"), "m.wav").await;
+    let (status, _) =
+        classify(&format!("http://{addr}"), read("metal_muldjord_chaos_god.wav"), "m.wav").await;
     assert_eq!(status, 200);
 }
 
@@ -203,7 +215,8 @@ async fn slow_headers_are_cut_off() {
 /// at once, the rest at the header timeout; then uploads are served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_capped_and_timed_out() {
-    let config = Config { header_timeout: Duration::from_secs(1), max_pending_connections: 16, ..Config::default() };
+    let config =
+        Config { header_timeout: Duration::from_secs(1), max_pending_connections: 16, ..Config::default() };
     let addr = start("gtzan57-logreg", config).await;
     let base = format!("http://{addr}");
     let mut idle = Vec::new();
@@ -213,7 +226,11 @@ async fn idle_connections_are_capped_and_timed_out() {
     let started = Instant::now();
     for (i, stream) in idle.iter_mut().enumerate() {
         let left = Duration::from_secs(4).saturating_sub(started.elapsed());
-        assert!(closed_within(stream, left).await.is_some(), "idle connection {i} still open after {:?}", started.elapsed());
+        assert!(
+            closed_within(stream, left).await.is_some(),
+            "idle connection {i} still open after {:?}",
+            started.elapsed()
+        );
     }
     let metrics = client().get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     let refused: u64 = metrics

@@ -36,7 +36,11 @@ pub struct TrackAnalysis {
 impl TrackAnalysis {
     /// The audio facts a verdict is noted with.
     pub fn facts(&self) -> AudioFacts {
-        AudioFacts { duration_seconds: self.duration_seconds, level: self.level, warnings: self.warnings.clone() }
+        AudioFacts {
+            duration_seconds: self.duration_seconds,
+            level: self.level,
+            warnings: self.warnings.clone(),
+        }
     }
 }
 
@@ -90,7 +94,12 @@ impl Tagger {
         self.analyse_stream(path, &options, block_seconds)
     }
 
-    fn analyse_stream(&self, path: &Path, options: &ClassifyOptions, block_seconds: f64) -> Result<TrackAnalysis> {
+    fn analyse_stream(
+        &self,
+        path: &Path,
+        options: &ClassifyOptions,
+        block_seconds: f64,
+    ) -> Result<TrackAnalysis> {
         let (hop_frames, cancel) = (options.hop, &options.cancel);
         let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
         let rate = self.manifest().input.sample_rate;
@@ -108,7 +117,8 @@ impl Tagger {
             return Err(ModelError::InvalidInput("no audio".into()));
         };
         if first.last {
-            let mut analysis = self.analyse_signal_with(&Signal::new(first.samples, rate), hop_frames, cancel)?;
+            let mut analysis =
+                self.analyse_signal_with(&Signal::new(first.samples, rate), hop_frames, cancel)?;
             analysis.warnings = blocks.warnings();
             return Ok(analysis);
         }
@@ -172,7 +182,12 @@ impl Tagger {
     }
 
     /// [`Self::analyse_signal`], checking `cancel` between batches of patches.
-    pub fn analyse_signal_with(&self, signal: &Signal, hop_frames: usize, cancel: &Cancel) -> Result<TrackAnalysis> {
+    pub fn analyse_signal_with(
+        &self,
+        signal: &Signal,
+        hop_frames: usize,
+        cancel: &Cancel,
+    ) -> Result<TrackAnalysis> {
         let rate = self.manifest().input.sample_rate;
         if signal.sample_rate != rate || rate != MUSICNN_SAMPLE_RATE {
             return Err(ModelError::InvalidInput(format!(

@@ -52,8 +52,9 @@ pub fn classify_classical_blocks(
     let pre = &model.preprocessing;
     let rate = if pre.sample_rate > 0 { pre.sample_rate } else { stream.sample_rate() };
     let seg_len = (pre.segment_seconds * f64::from(rate)).round() as usize;
-    let mut blocks = Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), options.max_seconds)
-        .map_err(bad)?;
+    let mut blocks =
+        Blocks::new(stream, rate, seg_len.max(1), block_seconds, (1.0, 1.0), options.max_seconds)
+            .map_err(bad)?;
     let Some(mut block) = blocks.next_block().map_err(bad)? else {
         return Err(ModelError::InvalidInput("no audio".into()));
     };
@@ -85,7 +86,8 @@ pub fn classify_classical_blocks(
         };
     }
     let facts = block_facts(&blocks, level, &block);
-    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), options.segments)?.noted(&facts))
+    Ok(combine(&name, &model.labels, &per_segment, &spans, Probabilities::new(), options.segments)?
+        .noted(&facts))
 }
 
 /// A trained network on a file read in blocks whose boundaries fall on STFT
@@ -107,8 +109,8 @@ pub fn classify_network_blocks(
     let window = input.n_fft as f64 / f64::from(rate);
     let margins = (1.0 + window, (frames * input.hop_length) as f64 / f64::from(rate) + 1.0 + window);
     let stream = MonoStream::open(path).map_err(bad)?;
-    let mut blocks =
-        Blocks::new(stream, rate, input.hop_length, block_seconds, margins, options.max_seconds).map_err(bad)?;
+    let mut blocks = Blocks::new(stream, rate, input.hop_length, block_seconds, margins, options.max_seconds)
+        .map_err(bad)?;
     let Some(mut block) = blocks.next_block().map_err(bad)? else {
         return Err(ModelError::InvalidInput("no audio".into()));
     };

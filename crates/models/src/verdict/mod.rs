@@ -244,7 +244,12 @@ pub fn classify_path(model: &Model, path: &Path, options: &ClassifyOptions) -> R
 }
 
 /// Classifies encoded audio bytes (an upload); `name` appears in errors.
-pub fn classify_bytes(model: &Model, name: &str, bytes: Vec<u8>, options: &ClassifyOptions) -> Result<Verdict> {
+pub fn classify_bytes(
+    model: &Model,
+    name: &str,
+    bytes: Vec<u8>,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     let load = LoadOptions { max_seconds: options.max_seconds, ..load_options(model) };
     let signal = load_bytes(name, bytes, &load).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
     classify_signal(model, &signal, name, options)
@@ -252,7 +257,12 @@ pub fn classify_bytes(model: &Model, name: &str, bytes: Vec<u8>, options: &Class
 
 /// Classifies audio loaded with [`load_options`], with the loader's
 /// warnings (truncation, damage, a cut at the limit) in the verdict.
-pub fn classify_loaded(model: &Model, loaded: &Loaded, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
+pub fn classify_loaded(
+    model: &Model,
+    loaded: &Loaded,
+    name: &str,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     let facts = AudioFacts { warnings: loaded.warnings.clone(), ..AudioFacts::of(&loaded.signal) };
     Ok(classify_unnoted(model, &loaded.signal, name, options)?.noted(&facts))
 }
@@ -260,12 +270,22 @@ pub fn classify_loaded(model: &Model, loaded: &Loaded, name: &str, options: &Cla
 /// Classifies a signal loaded with [`load_options`]. Tagger models use
 /// 3-s patches `options.hop` frames apart; classical models whole segments
 /// of their training length.
-pub fn classify_signal(model: &Model, signal: &Signal, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
+pub fn classify_signal(
+    model: &Model,
+    signal: &Signal,
+    name: &str,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     Ok(classify_unnoted(model, signal, name, options)?.noted(&AudioFacts::of(signal)))
 }
 
 /// The model's verdict alone, without what the audio says about it.
-fn classify_unnoted(model: &Model, signal: &Signal, name: &str, options: &ClassifyOptions) -> Result<Verdict> {
+fn classify_unnoted(
+    model: &Model,
+    signal: &Signal,
+    name: &str,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     match model {
         Model::Classical(m) => classify_classical(signal, name, m, options),
         Model::Tagger(t) => classify_tagged(signal, name, t, options),
@@ -433,7 +453,12 @@ pub(crate) fn segment_probabilities(model: &ModelFile, y: &[f32], sr: f64, name:
     Ok(model.predict_proba(&row))
 }
 
-fn classify_tagged(signal: &Signal, name: &str, tagger: &Tagger, options: &ClassifyOptions) -> Result<Verdict> {
+fn classify_tagged(
+    signal: &Signal,
+    name: &str,
+    tagger: &Tagger,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
     let analysis = tagger.analyse_signal_with(signal, options.hop, &options.cancel)?;
     tagged_verdict(name, tagger, &analysis, options.segments)
 }

@@ -33,7 +33,11 @@ pub struct AudioFacts {
 impl AudioFacts {
     /// The facts of a whole decoded signal (no decoder warnings).
     pub fn of(signal: &Signal) -> Self {
-        Self { duration_seconds: signal.duration_seconds(), level: Level::of(&signal.samples), warnings: Vec::new() }
+        Self {
+            duration_seconds: signal.duration_seconds(),
+            level: Level::of(&signal.samples),
+            warnings: Vec::new(),
+        }
     }
 }
 
