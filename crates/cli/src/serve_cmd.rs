@@ -26,9 +26,19 @@ pub struct Args {
     /// Uploads allowed to wait for a worker; more get 503 with Retry-After (default: 4 x cores).
     #[arg(long)]
     queue: Option<usize>,
-    /// Longest a request may take, in seconds.
+    /// Longest a request may take, in seconds (its work is then cancelled).
     #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// Longest audio classified per upload, in seconds (longer audio is cut,
+    /// and the answer says where).
+    #[arg(long, default_value_t = 1200.0)]
+    max_audio_seconds: f64,
+    /// Seconds a client has to send its request headers.
+    #[arg(long, default_value_t = 15)]
+    header_timeout: u64,
+    /// Connections allowed to wait for their headers at once (more are closed).
+    #[arg(long, default_value_t = 256)]
+    max_pending_connections: usize,
 }
 
 /// Runs the service until Ctrl-C.
@@ -41,8 +51,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         workers: args.workers.unwrap_or(defaults.workers).max(1),
         queue: args.queue.unwrap_or(defaults.queue),
         timeout: Duration::from_secs(args.timeout.max(1)),
-        ..defaults
+        max_audio_seconds: args.max_audio_seconds,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        max_pending_connections: args.max_pending_connections.max(1),
     };
+    if !(args.max_audio_seconds.is_finite() && args.max_audio_seconds > 0.0) {
+        anyhow::bail!("--max-audio-seconds must be a positive number, not {}", args.max_audio_seconds);
+    }
     let state = AppState::new(model, name, config);
     genreid_server::run(args.addr, state).with_context(|| format!("cannot serve on {}", args.addr))?;
     Ok(ExitCode::SUCCESS)

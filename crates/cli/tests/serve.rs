@@ -224,16 +224,46 @@ async fn the_page_classifies_an_upload_and_the_dashboard_updates_in_chromium() {
         }
         let bar =
             browser.find(Locator::Css(&format!("[data-genre-count=\"{genre}\"] .num"))).await?.text().await?;
-        Ok::<_, fantoccini::error::CmdError>((genre, verdict, has_spectrogram, has_timeline, bar))
+        // Silence: the page says the verdict is a guess.
+        let silence = std::env::temp_dir().join(format!("genreid-page-silence-{}.wav", std::process::id()));
+        std::fs::write(&silence, silent_wav(10)).unwrap();
+        browser.find(Locator::Css("#file-input")).await?.send_keys(&silence.display().to_string()).await?;
+        let warning = browser
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(".result .warning"))
+            .await?
+            .text()
+            .await?;
+        let _ = std::fs::remove_file(&silence);
+        Ok::<_, fantoccini::error::CmdError>((genre, verdict, has_spectrogram, has_timeline, bar, warning))
     }
     .await;
     let _ = browser.close().await;
     let _ = driver.kill();
     let _ = driver.wait();
     let _ = std::fs::remove_dir_all(&profile);
-    let (genre, verdict, has_spectrogram, has_timeline, bar) = result.unwrap();
+    let (genre, verdict, has_spectrogram, has_timeline, bar, warning) = result.unwrap();
     assert_eq!(genre, "metal");
     assert!(verdict.starts_with("metal ("), "{verdict}");
     assert!(has_spectrogram && has_timeline);
     assert_eq!(bar, "1");
+    assert!(warning.contains("silence"), "{warning}");
+}
+
+/// `seconds` of 16-bit mono digital silence at 22,050 Hz, as a WAV file.
+fn silent_wav(seconds: usize) -> Vec<u8> {
+    let data = vec![0u8; seconds * 22_050 * 2];
+    let mut h = b"RIFF".to_vec();
+    h.extend((36 + data.len() as u32).to_le_bytes());
+    h.extend(b"WAVEfmt ");
+    h.extend(16u32.to_le_bytes());
+    h.extend([1u8, 0, 1, 0]);
+    h.extend(22_050u32.to_le_bytes());
+    h.extend(44_100u32.to_le_bytes());
+    h.extend([2u8, 0, 16, 0]);
+    h.extend(b"data");
+    h.extend((data.len() as u32).to_le_bytes());
+    h.extend(data);
+    h
 }

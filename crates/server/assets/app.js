@@ -71,6 +71,9 @@ function showResult(card, answer) {
   card.dataset.genre = answer.genre;
   card.querySelector(".status").replaceWith(
     el("p", { className: "verdict", textContent: `${answer.genre} (${pct(answer.confidence)})` }));
+  for (const w of answer.warnings || []) {
+    card.append(el("p", { className: "warning", role: "note", textContent: w.message }));
+  }
   if (answer.spectrogram) card.append(drawSpectrogram(answer.spectrogram));
   const ranked = Object.entries(answer.probabilities).sort((a, b) => b[1] - a[1]);
   card.append(bars(ranked.slice(0, 5).map(([g, p]) => [g, p, pct(p)]), 1));

@@ -54,6 +54,25 @@ async fn health(base: &str) -> serde_json::Value {
     client().get(format!("{base}/health")).send().await.unwrap().json().await.unwrap()
 }
 
+/// Waits (5 s at most) until no work runs, and checks that it stopped by
+/// cancellation, not by finishing.
+async fn wait_until_cancelled(base: &str, after_what: &str) {
+    let after = Instant::now();
+    loop {
+        let h = health(base).await;
+        if h["running"] == 0 && h["in_flight"] == 0 {
+            assert_eq!(h["cancelled"], 1, "the job stopped by cancellation, not by finishing: {h}");
+            return;
+        }
+        assert!(
+            after.elapsed() < Duration::from_secs(5),
+            "work still running {:?} after {after_what}: {h}",
+            after.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn classify(base: &str, body: Vec<u8>, name: &str) -> (u16, serde_json::Value) {
     let answer = client().post(format!("{base}/api/classify?name={name}")).body(body).send().await.unwrap();
     let status = answer.status().as_u16();
@@ -122,21 +141,9 @@ async fn work_past_its_deadline_is_cancelled_and_frees_its_worker() {
     // Twenty minutes at 16 kHz: 400 patches, several times the deadline's work.
     let long = wav(16_000, &noise(16_000, 1200.0));
     let (status, body) = classify(&base, long, "twenty-minutes.wav").await;
-    assert_eq!(status, 504, "{body}");
-    let after = Instant::now();
-    loop {
-        let h = health(&base).await;
-        if h["running"] == 0 && h["in_flight"] == 0 {
-            assert_eq!(h["cancelled"], 1, "the job stopped by cancellation, not by finishing: {h}");
-            break;
-        }
-        assert!(
-            after.elapsed() < Duration::from_secs(5),
-            "work still running {:?} after its 504: {h}",
-            after.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // 504 while classifying (408 if a loaded machine was still receiving it).
+    assert!(matches!(status, 504 | 408), "{status}: {body}");
+    wait_until_cancelled(&base, "its 504").await;
     let (status, body) = classify(&base, read("metal_muldjord_chaos_god.wav"), "metal.wav").await;
     assert_eq!((status, body["genre"].as_str()), (200, Some("metal")), "{body}");
 }
@@ -154,20 +161,7 @@ async fn work_whose_client_left_is_cancelled() {
         .send()
         .await;
     assert!(gone.is_err_and(|e| e.is_timeout()), "the client was meant to give up first");
-    let after = Instant::now();
-    loop {
-        let h = health(&base).await;
-        if h["running"] == 0 && h["in_flight"] == 0 {
-            assert_eq!(h["cancelled"], 1, "{h}");
-            break;
-        }
-        assert!(
-            after.elapsed() < Duration::from_secs(5),
-            "work still running {:?} after the client left: {h}",
-            after.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_cancelled(&base, "the client left").await;
 }
 
 /// Reads until the server closes the connection; `None` if it is still
