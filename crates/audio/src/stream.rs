@@ -161,6 +161,15 @@ pub struct Block {
     pub last: bool,
 }
 
+impl Block {
+    /// The samples of the core: what this block answers for.
+    pub fn core(&self) -> &[f32] {
+        let from = (self.core_start - self.start).min(self.samples.len());
+        let to = (self.core_end - self.start).clamp(from, self.samples.len());
+        &self.samples[from..to]
+    }
+}
+
 /// A file as blocks at a target rate (see the module documentation).
 pub struct Blocks {
     stream: MonoStream,
@@ -266,8 +275,9 @@ impl Blocks {
         let available_end = self.held_start + self.held.len();
         let last = available_end < native_end || native_end == self.max_native;
         if available_end == self.max_native {
-            // At the limit: one more sample says whether the file goes on.
-            self.cut = self.stream.read(1, &mut Vec::new())? > 0;
+            // At the limit: one more sample says whether the file goes on
+            // (damage past the limit does not matter: nothing there is used).
+            self.cut = matches!(self.stream.read(1, &mut Vec::new()), Ok(n) if n > 0);
         }
         let native: Vec<f32> = self.held.iter().copied().collect();
         let signal = resample(&Signal::new(native, self.stream.sample_rate()), self.to)?;

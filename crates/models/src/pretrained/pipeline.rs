@@ -15,7 +15,6 @@ const HOP: usize = 256;
 /// Seconds of audio per block when tagging a file.
 const BLOCK_SECONDS: f64 = 120.0;
 use crate::cancel::Cancel;
-use crate::verdict::{AudioFacts, ClassifyOptions};
 use crate::{ModelError, Result};
 
 /// A tagger's outputs for one track, with where each patch lies in time.
@@ -31,17 +30,6 @@ pub struct TrackAnalysis {
     pub level: Level,
     /// What the decoder noticed.
     pub warnings: Vec<Warning>,
-}
-
-impl TrackAnalysis {
-    /// The audio facts a verdict is noted with.
-    pub fn facts(&self) -> AudioFacts {
-        AudioFacts {
-            duration_seconds: self.duration_seconds,
-            level: self.level,
-            warnings: self.warnings.clone(),
-        }
-    }
 }
 
 /// Patch hop in frames for an overlap in seconds (0 = musicnn's default of
@@ -74,13 +62,21 @@ impl Tagger {
     /// patch grid; the same values up to float rounding). A file up to a
     /// block long is one block: exactly the whole-file computation.
     pub fn analyse_file(&self, path: &Path, hop_frames: usize) -> Result<TrackAnalysis> {
-        self.analyse_file_with(path, &ClassifyOptions { hop: hop_frames, ..ClassifyOptions::default() })
+        let max_seconds = self.load_options().max_seconds;
+        self.analyse_file_with(path, hop_frames, &Cancel::never(), max_seconds)
     }
 
-    /// [`Self::analyse_file`] with a length limit and cancellation (checked
-    /// between blocks and batches of patches).
-    pub fn analyse_file_with(&self, path: &Path, options: &ClassifyOptions) -> Result<TrackAnalysis> {
-        self.analyse_stream(path, options, BLOCK_SECONDS).map_err(|e| ModelError::about(path, e))
+    /// [`Self::analyse_file`] reading at most `max_seconds` of audio and
+    /// checking `cancel` between blocks and batches of patches.
+    pub fn analyse_file_with(
+        &self,
+        path: &Path,
+        hop_frames: usize,
+        cancel: &Cancel,
+        max_seconds: f64,
+    ) -> Result<TrackAnalysis> {
+        self.analyse_stream(path, hop_frames, cancel, max_seconds, BLOCK_SECONDS)
+            .map_err(|e| ModelError::about(path, e))
     }
 
     /// [`Self::analyse_file`] with blocks of `block_seconds` (tests use short ones).
@@ -90,17 +86,18 @@ impl Tagger {
         hop_frames: usize,
         block_seconds: f64,
     ) -> Result<TrackAnalysis> {
-        let options = ClassifyOptions { hop: hop_frames, ..ClassifyOptions::default() };
-        self.analyse_stream(path, &options, block_seconds)
+        let max_seconds = self.load_options().max_seconds;
+        self.analyse_stream(path, hop_frames, &Cancel::never(), max_seconds, block_seconds)
     }
 
     fn analyse_stream(
         &self,
         path: &Path,
-        options: &ClassifyOptions,
+        hop_frames: usize,
+        cancel: &Cancel,
+        max_seconds: f64,
         block_seconds: f64,
     ) -> Result<TrackAnalysis> {
-        let (hop_frames, cancel) = (options.hop, &options.cancel);
         let bad = |e: genreid_audio::AudioError| ModelError::InvalidInput(e.to_string());
         let rate = self.manifest().input.sample_rate;
         if rate != MUSICNN_SAMPLE_RATE || hop_frames == 0 {
@@ -108,7 +105,6 @@ impl Tagger {
                 "cannot stream {rate} Hz patches {hop_frames} frames apart"
             )));
         }
-        let max_seconds = options.max_seconds;
         let stream = MonoStream::open(path).map_err(bad)?;
         // Left: the resampler's and the STFT's reach; right: a whole patch more.
         let margins = (1.0, musicnn_patch_seconds() + 1.5);
@@ -126,7 +122,7 @@ impl Tagger {
         let mut level = Level::default();
         loop {
             cancel.check()?;
-            level.add(crate::verdict::block_core(&block));
+            level.add(block.core());
             let logmel =
                 musicnn_logmel(&block.samples).map_err(|e| ModelError::InvalidInput(e.to_string()))?;
             let base = block.start / HOP;

@@ -32,13 +32,6 @@ pub(crate) fn block_facts(blocks: &Blocks, level: Level, last: &Block) -> AudioF
     }
 }
 
-/// The core of `block`: the samples it answers for.
-pub(crate) fn block_core(block: &Block) -> &[f32] {
-    let from = (block.core_start - block.start).min(block.samples.len());
-    let to = (block.core_end - block.start).clamp(from, block.samples.len());
-    &block.samples[from..to]
-}
-
 /// A classical model on a file read in blocks whose boundaries fall on
 /// segment boundaries.
 pub fn classify_classical_blocks(
@@ -67,7 +60,7 @@ pub fn classify_classical_blocks(
     let (mut per_segment, mut spans, mut level) = (Vec::new(), Vec::new(), Level::default());
     loop {
         options.cancel.check()?;
-        level.add(block_core(&block));
+        level.add(block.core());
         let mut start = block.core_start;
         while start + seg_len <= block.core_end {
             let Some(y) = block.samples.get(start - block.start..start - block.start + seg_len) else {
@@ -124,7 +117,7 @@ pub fn classify_network_blocks(
     let mut level = Level::default();
     loop {
         options.cancel.check()?;
-        level.add(block_core(&block));
+        level.add(block.core());
         let picture = input.compute(&block.samples).map_err(picture_error)?;
         let [bins, local_frames] = picture.shape();
         let mut time_major = vec![0.0f32; bins * local_frames];

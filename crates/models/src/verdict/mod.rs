@@ -26,7 +26,6 @@ use crate::{ModelError, ModelFile, Result};
 
 mod blocks;
 mod notes;
-pub(crate) use blocks::block_core;
 pub use blocks::{BLOCK_SECONDS, classify_classical_blocks, classify_network_blocks};
 pub use notes::{AudioFacts, DOUBT_CODES, MIN_JUDGED_SECONDS, NEAR_SILENCE_DBFS, SILENCE_PEAK, notes};
 
@@ -224,9 +223,15 @@ pub fn classify_path(model: &Model, path: &Path, options: &ClassifyOptions) -> R
         // Taggers, classical models and most networks read the file in blocks
         // (`blocks`): memory stays flat however long it is.
         Model::Tagger(tagger) => {
-            let analysis = tagger.analyse_file_with(path, options)?;
+            let analysis =
+                tagger.analyse_file_with(path, options.hop, &options.cancel, options.max_seconds)?;
+            let facts = AudioFacts {
+                duration_seconds: analysis.duration_seconds,
+                level: analysis.level,
+                warnings: analysis.warnings.clone(),
+            };
             return tagged_verdict(&name, tagger, &analysis, options.segments)
-                .map(|v| v.noted(&analysis.facts()))
+                .map(|v| v.noted(&facts))
                 .map_err(in_file);
         }
         Model::Classical(m) if m.preprocessing.segment_seconds > 0.0 => {
