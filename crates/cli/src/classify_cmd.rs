@@ -21,13 +21,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use genreid_models::pretrained::patch_hop_frames;
-use genreid_models::verdict::{ClassifyOptions, Probabilities, ranked};
-use genreid_models::{Verdict, classify_path, load_model};
-use rayon::prelude::*;
-use serde_json::json;
+use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
+use genreid_pipeline::{FileOutcome, Verdict, classify_files, load_model, record};
 
 use crate::progress::Progress;
-use crate::walk::audio_files;
+use genreid_data::audio_files;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +69,7 @@ pub struct Args {
 }
 
 /// One file's outcome: its verdict, or why there is none.
-type Outcome = (PathBuf, std::result::Result<Verdict, String>);
+type Outcome = FileOutcome<Verdict>;
 
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -85,36 +83,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "classify");
     let outcomes: Vec<Outcome> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| match classify_path(&model, f, &options) {
-                Ok(v) => {
-                    for w in &v.warnings {
-                        progress.note(&format!("warning: {}: {}", v.path, w.message));
-                    }
-                    progress.ok();
-                    (f.clone(), Ok(v))
+        classify_files(&model, &files, &options, &|_, outcome| match outcome {
+            Ok(v) => {
+                for w in &v.warnings {
+                    progress.note(&format!("warning: {}: {}", v.path, w.message));
                 }
-                Err(e) => {
-                    let message = format!("{e:#}");
-                    progress.failed(&message);
-                    (f.clone(), Err(message))
-                }
-            })
-            .collect()
+                progress.ok();
+            }
+            Err(message) => progress.failed(message),
+        })
     });
     progress.finish();
     let labels = model.labels();
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
-            let records: Vec<serde_json::Value> = outcomes
-                .iter()
-                .map(|(path, outcome)| match outcome {
-                    Ok(v) => serde_json::to_value(v),
-                    Err(e) => Ok(json!({ "path": path.display().to_string(), "error": e })),
-                })
-                .collect::<std::result::Result<_, _>>()?;
+            let records: Vec<serde_json::Value> =
+                outcomes.iter().map(|(path, outcome)| record(path, outcome)).collect();
             serde_json::to_writer_pretty(&mut out, &records)?;
             writeln!(out)?;
         }

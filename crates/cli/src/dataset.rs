@@ -10,7 +10,7 @@ use genreid_data::cache::{default_dir, files_key};
 
 use crate::features_cmd::{TableOptions, compute_table};
 use crate::table::{TableFormat, read_feature_table, write_table};
-use crate::walk::audio_files;
+use genreid_data::audio_files;
 
 /// A key naming the table of exactly these files (path, size, modification
 /// time) computed with exactly these options.

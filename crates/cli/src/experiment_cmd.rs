@@ -22,14 +22,12 @@
 //! ensemble = "run:1,run:2:2"
 //! ```
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use genreid_plot::Series;
 use genreid_train::neural::write_network_report;
+use genreid_train::report::{ExperimentRow, write_experiment_tables};
 use serde::Deserialize;
 
 use crate::network_cmd::{NetworkJob, NetworkOptions, evaluate_any, print_summary, train_and_evaluate};
@@ -159,20 +157,6 @@ fn options(run: &RunSpec, checkpoint: PathBuf) -> NetworkOptions {
     }
 }
 
-/// One finished run's row.
-struct Row {
-    name: String,
-    model: String,
-    segment: f64,
-    parameters: usize,
-    segment_accuracy: f64,
-    track_mean: f64,
-    track_vote: f64,
-    macro_f1: f64,
-    epochs: usize,
-    seconds: f64,
-}
-
 fn slug(s: &str) -> String {
     let raw: String =
         s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
@@ -253,7 +237,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let e = &evaluation;
         print_summary(e);
         write_network_report(&dir, &name, e).map_err(|err| anyhow!(err))?;
-        rows.push(Row {
+        rows.push(ExperimentRow {
             name,
             model,
             segment,
@@ -265,9 +249,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             epochs: e.history.len(),
             seconds: e.fit_seconds,
         });
-        write_tables(&report, &title, &rows)?;
+        write_experiment_tables(&report, &title, &rows).map_err(|e| anyhow!(e))?;
     }
-    let files = write_tables(&report, &title, &rows)?;
+    let files = write_experiment_tables(&report, &title, &rows).map_err(|e| anyhow!(e))?;
     eprintln!("\nreport: {}", files.join(", "));
     Ok(ExitCode::SUCCESS)
 }
@@ -295,111 +279,4 @@ fn ensemble_spec(members: &str, written: &[Option<PathBuf>]) -> Result<String> {
         });
     }
     Ok(out.join(","))
-}
-
-fn pct(v: f64) -> String {
-    format!("{:.2}", 100.0 * v)
-}
-
-/// `results.md`, `results.csv` and the accuracy-by-segment-length chart.
-fn write_tables(dir: &Path, title: &str, rows: &[Row]) -> Result<Vec<String>> {
-    let mut written = Vec::new();
-    let mut md = format!(
-        "# {title}\n\nAccuracy in % on the test tracks. Segment models are scored per segment and per track (v: majority vote of the track's segments; mean: mean probability). Ensemble rows combine whole-track verdicts of their members, so their segment column repeats the track accuracy.\n\n"
-    );
-    md.push_str("| run | model | segment s | segment acc | track acc (v) | track acc (mean) | macro F1 | params | epochs | train s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    let mut csv = String::from(
-        "run,model,segment_seconds,segment_accuracy,track_accuracy_vote,track_accuracy_mean,macro_f1,parameters,epochs,train_seconds\n",
-    );
-    for r in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {:.0} |",
-            r.name,
-            r.model,
-            r.segment,
-            pct(r.segment_accuracy),
-            pct(r.track_vote),
-            pct(r.track_mean),
-            r.macro_f1,
-            r.parameters,
-            r.epochs,
-            r.seconds
-        );
-        let _ = writeln!(
-            csv,
-            "\"{}\",{},{},{:.4},{:.4},{:.4},{:.4},{},{},{:.1}",
-            r.name.replace('"', "'"),
-            r.model,
-            r.segment,
-            r.segment_accuracy,
-            r.track_vote,
-            r.track_mean,
-            r.macro_f1,
-            r.parameters,
-            r.epochs,
-            r.seconds
-        );
-    }
-    // Seed 000's Table I: per model, whole-clip accuracy and, per shorter
-    // segment length, voted (v) and per-segment accuracy.
-    let mut by_model: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-    for r in rows {
-        by_model.entry(r.model.as_str()).or_default().push(r);
-    }
-    let mut lengths: Vec<f64> = rows.iter().map(|r| r.segment).collect();
-    lengths.sort_by(|a, b| b.total_cmp(a));
-    lengths.dedup();
-    if lengths.len() > 1 {
-        md.push_str("\n## By segment length (seed 000, Table I)\n\n| model |");
-        for l in &lengths {
-            let _ = write!(md, " {l}s (v) | {l}s |");
-        }
-        md.push_str(" params |\n|---|");
-        md.push_str(&"---:|".repeat(2 * lengths.len() + 1));
-        md.push('\n');
-        for (model, runs) in &by_model {
-            let _ = write!(md, "| {model} |");
-            for l in &lengths {
-                match runs.iter().find(|r| r.segment == *l) {
-                    Some(r) => {
-                        let _ = write!(md, " {} | {} |", pct(r.track_vote), pct(r.segment_accuracy));
-                    }
-                    None => md.push_str(" – | – |"),
-                }
-            }
-            let params: Vec<String> = runs.iter().map(|r| r.parameters.to_string()).collect();
-            let _ = writeln!(md, " {} |", params.join(" / "));
-        }
-        let series: Vec<Series> = by_model
-            .iter()
-            .map(|(model, runs)| Series {
-                name: (*model).to_string(),
-                points: {
-                    let mut p: Vec<(f64, f64)> = runs.iter().map(|r| (r.segment, r.track_vote)).collect();
-                    p.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    p
-                },
-            })
-            .collect();
-        for ext in ["png", "svg"] {
-            let path = dir.join(format!("accuracy_by_segment.{ext}"));
-            genreid_plot::line_chart(
-                &series,
-                "Track accuracy (majority vote) by segment length",
-                ("segment length (s)", "track accuracy"),
-                &path,
-            )
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-            written.push(path.display().to_string());
-        }
-        md.push_str("\n![accuracy by segment length](accuracy_by_segment.png)\n");
-    }
-    md.push_str("\nEach run's folder holds its model file, report, confusion matrix, ROC curves and training curves.\n");
-    for (name, body) in [("results.md", md), ("results.csv", csv)] {
-        let path = dir.join(name);
-        std::fs::write(&path, body).with_context(|| format!("{}: cannot write", path.display()))?;
-        written.push(path.display().to_string());
-    }
-    Ok(written)
 }

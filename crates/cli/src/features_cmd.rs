@@ -1,18 +1,16 @@
 //! `genreid features`: a feature table for many files, in parallel.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::ValueEnum;
-use genreid_data::{RowOptions, RowSet, file_rows};
-use genreid_features::{GTZAN57_COLUMNS, fma518_columns};
-use rayon::prelude::*;
+use genreid_data::{RowOptions, RowSet, TableRow, audio_files};
+use genreid_pipeline::table_files;
 
 use crate::progress::Progress;
 use crate::table::{Table, TableFormat, output_folder, write_table};
-use crate::walk::{audio_files, parent_name};
 
 /// Feature sets a table can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,16 +25,14 @@ pub enum FeatureSet {
 impl FeatureSet {
     /// The name recorded in model files (`gtzan57`, `fma518`).
     pub fn name(self) -> &'static str {
-        match self {
-            FeatureSet::Gtzan57 => "gtzan57",
-            FeatureSet::Fma518 => "fma518",
-        }
+        self.row_set().name()
     }
 
-    fn columns(self) -> Vec<String> {
+    /// The data crate's name for the set.
+    pub fn row_set(self) -> RowSet {
         match self {
-            FeatureSet::Gtzan57 => GTZAN57_COLUMNS.iter().map(|c| c.to_string()).collect(),
-            FeatureSet::Fma518 => fma518_columns(),
+            FeatureSet::Gtzan57 => RowSet::Gtzan57,
+            FeatureSet::Fma518 => RowSet::Fma518,
         }
     }
 }
@@ -78,80 +74,23 @@ pub struct TableOptions {
 }
 
 impl TableOptions {
-    fn check(&self) -> Result<()> {
-        for (what, v) in
-            [("--segment", self.segment), ("--segment-hop", self.segment_hop), ("--duration", self.duration)]
-        {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0)
-            {
-                bail!("{what} must be a positive number of seconds, got {v}");
-            }
-        }
-        Ok(())
-    }
-
     /// The sample rate the features are computed at (`None`: each file's own).
     pub fn sample_rate(&self) -> Option<u32> {
-        match (self.sr, self.set) {
-            (Some(sr), _) => Some(sr),
-            (None, FeatureSet::Gtzan57) => Some(genreid_audio::DEFAULT_SAMPLE_RATE),
-            (None, FeatureSet::Fma518) => None,
-        }
+        self.sr.or(self.set.row_set().default_sample_rate())
     }
 }
 
-/// One output row: file name, length in samples, features, label.
-struct Row {
-    filename: String,
-    length: usize,
-    values: Vec<f64>,
-    label: String,
-}
-
-/// A file's rows and what to say about them (decoder warnings, rows with
-/// values that are not finite).
-fn rows_for(path: &Path, args: &TableOptions) -> Result<(Vec<Row>, Vec<String>)> {
-    let options = RowOptions {
-        set: match args.set {
-            FeatureSet::Gtzan57 => RowSet::Gtzan57,
-            FeatureSet::Fma518 => RowSet::Fma518,
-        },
-        sample_rate: args.sample_rate(),
-        duration: args.duration,
-        segment: args.segment.map(|s| (s, args.segment_hop.unwrap_or(s))),
-        ..RowOptions::default()
-    };
-    let file = file_rows(path, &options)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let label = parent_name(path);
-    let mut notes: Vec<String> = file.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
-    let columns = args.set.columns();
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) => (s.to_string(), format!(".{e}")),
-        None => (name.clone(), String::new()),
-    };
-    let rows = file
-        .rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (length, values))| {
-            let filename = if args.segment.is_some() { format!("{stem}.{i}{ext}") } else { name.clone() };
-            let bad: Vec<&str> =
-                values.iter().zip(&columns).filter(|(v, _)| !v.is_finite()).map(|(_, c)| c.as_str()).collect();
-            if !bad.is_empty() {
-                let shown = bad.iter().take(4).copied().collect::<Vec<_>>().join(", ");
-                let more = if bad.len() > 4 { format!(" and {} more", bad.len() - 4) } else { String::new() };
-                notes.push(format!(
-                    "{}: row {filename} has {} values that are not numbers ({shown}{more}): silent or constant audio",
-                    path.display(),
-                    bad.len()
-                ));
-            }
-            Row { filename, length, values, label: label.clone() }
-        })
-        .collect();
-    Ok((rows, notes))
+impl TableOptions {
+    /// How the data crate computes these rows.
+    pub fn row_options(&self) -> RowOptions {
+        RowOptions {
+            set: self.set.row_set(),
+            sample_rate: self.sample_rate(),
+            duration: self.duration,
+            segment: self.segment.map(|s| (s, self.segment_hop.unwrap_or(s))),
+            ..RowOptions::default()
+        }
+    }
 }
 
 /// Computes the table of `files` in parallel with a progress bar; a file
@@ -161,42 +100,36 @@ pub fn compute_table(
     options: &TableOptions,
     jobs: Option<usize>,
 ) -> Result<(Table, usize)> {
-    options.check()?;
+    let rows = options.row_options();
+    rows.validate()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
     let progress = Progress::new(files.len(), "features");
-    let results: Vec<Option<Vec<Row>>> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|path| match rows_for(path, options) {
-                Ok((rows, notes)) => {
-                    for note in notes {
-                        progress.note(&format!("warning: {note}"));
-                    }
-                    progress.ok();
-                    Some(rows)
+    let outcomes = pool.install(|| {
+        table_files(files, &rows, &|_, outcome| match outcome {
+            Ok(rows) => {
+                for note in &rows.notes {
+                    progress.note(&format!("warning: {note}"));
                 }
-                Err(err) => {
-                    progress.failed(&format!("{err:#}"));
-                    None
-                }
-            })
-            .collect()
+                progress.ok();
+            }
+            Err(message) => progress.failed(message),
+        })
     });
     progress.finish();
-    let rows: Vec<Row> = results.into_iter().flatten().flatten().collect();
+    let rows: Vec<TableRow> = outcomes.into_iter().filter_map(|(_, o)| o.ok()).flat_map(|r| r.rows).collect();
     let table = Table {
-        columns: options.set.columns(),
+        columns: options.set.row_set().columns(),
         filenames: rows.iter().map(|r| r.filename.clone()).collect(),
         lengths: rows.iter().map(|r| r.length as u64).collect(),
-        values: rows.iter().map(|r| r.values.clone()).collect(),
         labels: rows.iter().map(|r| r.label.clone()).collect(),
+        values: rows.into_iter().map(|r| r.values).collect(),
     };
     Ok((table, progress.failures()))
 }
 
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
-    args.options.check()?;
+    args.options.row_options().validate()?;
     let format = TableFormat::of(&args.out)?;
     output_folder(&args.out)?;
     let files = audio_files(&args.paths)?;

@@ -16,8 +16,9 @@ use rayon::prelude::*;
 
 use crate::progress::Progress;
 use crate::train_cmd::parse_params;
-use crate::walk::{audio_files, parent_name};
-use genreid_models::{BUILTIN_MODELS, Model, load_model};
+use genreid_data::{audio_files, parent_name};
+use genreid_models::BUILTIN_MODELS;
+use genreid_pipeline::{Model, load_model};
 
 /// Arguments of `genreid train-head`.
 #[derive(Debug, clap::Args)]

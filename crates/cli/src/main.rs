@@ -18,7 +18,6 @@ mod table;
 mod tag_cmd;
 mod train_cmd;
 mod transfer_cmd;
-mod walk;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use genreid_models::{DEFAULT_MODEL, load_model};
+use genreid_pipeline::{DEFAULT_MODEL, load_model};
 use genreid_server::{AppState, Config};
 
 /// Arguments of `genreid serve`.

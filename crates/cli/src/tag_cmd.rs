@@ -14,9 +14,9 @@ use genreid_tagging::{
 use rayon::prelude::*;
 
 use crate::progress::Progress;
-use crate::walk::audio_files;
-use genreid_models::verdict::ClassifyOptions;
-use genreid_models::{DEFAULT_MODEL, Model, classify_path, load_model};
+use genreid_data::audio_files;
+use genreid_pipeline::verdict::ClassifyOptions;
+use genreid_pipeline::{DEFAULT_MODEL, Model, classify_path, load_model};
 
 /// Arguments of `genreid tag`.
 #[derive(Debug, clap::Args)]

@@ -6,17 +6,21 @@
 
 pub mod cache;
 pub mod dataset;
+pub mod files;
 mod rng;
 pub mod rows;
 mod split;
 mod table;
+pub mod table_rows;
 
 pub use cache::{CacheEntry, SpectrogramCache};
 pub use dataset::{Dataset, DatasetSpec, Part, Track};
+pub use files::{audio_files, parent_name};
 pub use rng::SplitMix64;
 pub use rows::{FileRows, RowOptions, RowSet, file_rows};
 pub use split::{Fold, SplitSpec, folds, group_folds};
 pub use table::{BOOKKEEPING, FeatureTable, read_table};
+pub use table_rows::{TableRow, TableRows, table_rows};
 
 use std::path::PathBuf;
 
@@ -50,6 +54,12 @@ pub enum DataError {
     /// Audio could not be read (the message names the file).
     #[error("{0}")]
     Audio(String),
+    /// Options that cannot work (the message says which and why).
+    #[error("{0}")]
+    Options(String),
+    /// The paths given hold no audio files.
+    #[error("no audio files found in {0}")]
+    NoAudio(String),
     /// A split specification is malformed or impossible for this data.
     #[error("split {spec:?}: {reason}")]
     Split {

@@ -1,22 +1,25 @@
-//! Models for genreid. Every model maps a feature vector to class
-//! probabilities; a [`ModelFile`] holds a model with everything needed to
-//! use it on audio (feature set, sample rate, scaler, labels).
+//! The kinds of model genreid has, each with its self-describing file:
+//! classical models on feature tables ([`classical`], a JSON
+//! [`ModelFile`]), pretrained taggers ([`pretrained`]) and networks trained
+//! here ([`neural`]), both safetensors files.
+//!
+//! Layers, bottom up: shared primitives ([`Cancel`], [`tensor_file`],
+//! [`builtin`], the matrix kernel), then the model kinds. Nothing here
+//! imports upward; what picks a model by name and turns audio into a
+//! verdict (the registry, verdicts, batch runs) is the `genreid-pipeline`
+//! crate above this one.
 
+pub mod builtin;
 mod cancel;
-pub mod catalog;
 pub mod classical;
-mod file;
 mod matmul;
 pub mod neural;
 pub mod pretrained;
 pub mod tensor_file;
-pub mod verdict;
 
+pub use builtin::BUILTIN_MODELS;
 pub use cancel::{Cancel, CancelOnDrop};
-pub use catalog::{BUILTIN_MODELS, DEFAULT_MODEL, Model, builtin, load_model};
-pub use classical::{Classifier, ClassifierKind, StandardScaler};
-pub use file::{FORMAT, ModelFile, Preprocessing};
-pub use verdict::{ClassifyOptions, Verdict, VerdictWarning, classify_bytes, classify_path, classify_signal};
+pub use classical::{Classifier, ClassifierKind, FORMAT, ModelFile, Preprocessing, StandardScaler};
 
 use std::path::PathBuf;
 

@@ -2,10 +2,21 @@
 //! form of every network genreid reads or writes (pretrained taggers and
 //! networks trained here).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::pretrained::{Weight, Weights};
 use crate::{ModelError, Result};
+
+/// One named weight array: shape (outermost first) and row-major values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weight {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Values, last dimension fastest.
+    pub values: Vec<f32>,
+}
+
+/// A network's weights by variable name.
+pub type Weights = BTreeMap<String, Weight>;
 
 /// Serialises `weights` (sorted by name) with `metadata`.
 pub fn encode(weights: &Weights, metadata: HashMap<String, String>) -> Result<Vec<u8>> {

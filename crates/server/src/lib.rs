@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use genreid_models::Model;
+use genreid_pipeline::Model;
 use tokio::sync::{Semaphore, broadcast};
 
 pub use metrics::Metrics;

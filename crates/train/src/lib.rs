@@ -4,6 +4,7 @@
 //! write reports (Markdown, JSON, plots).
 
 pub mod classical;
+mod experiment_report;
 pub mod genre_head;
 pub mod metrics;
 pub mod neural;

@@ -11,6 +11,7 @@ use genreid_models::classical::{Params, ReduceSpec, Reducer};
 use genreid_plot::Series;
 
 use crate::classical::Evaluation;
+pub use crate::experiment_report::{ExperimentRow, write_experiment_tables};
 use crate::metrics::roc_auc;
 use crate::projection::{lda, pca, standardise, tsne};
 

@@ -2,6 +2,7 @@
 
 pub mod autoencoder;
 mod boosting;
+mod file;
 mod forest;
 mod knn;
 mod logreg;
@@ -12,6 +13,7 @@ mod tree;
 
 pub use autoencoder::Mlp;
 pub use boosting::{BoostingParams, GradientBoosting};
+pub use file::{FORMAT, ModelFile, Preprocessing};
 pub use forest::{ForestParams, RandomForest};
 pub use knn::Knn;
 pub use logreg::LogisticRegression;

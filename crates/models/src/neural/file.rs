@@ -9,7 +9,7 @@ use genreid_features::SpectrogramInput;
 use serde::{Deserialize, Serialize};
 
 use super::ArchitectureSpec;
-use crate::pretrained::Weights;
+use crate::tensor_file::Weights;
 use crate::{FORMAT, ModelError, Result};
 
 /// The manifest's key in the safetensors metadata.

@@ -25,7 +25,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::pretrained::Weights;
+use crate::tensor_file::Weights;
 use crate::{ModelError, Result};
 
 /// An architecture and its shape settings (what a model file records).
@@ -240,7 +240,7 @@ impl Network {
         let Self::Musicnn(_) = &self else {
             return Err(ModelError::InvalidInput("only musicnn networks take a tagger's backbone".into()));
         };
-        let bytes = crate::catalog::BUILTIN_MODELS
+        let bytes = crate::builtin::BUILTIN_MODELS
             .iter()
             .find(|(n, _, _)| *n == backbone && n.ends_with("musicnn"))
             .map(|(_, _, b)| *b)

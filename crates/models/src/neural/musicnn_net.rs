@@ -15,7 +15,8 @@ use burn::nn::{
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::pretrained::{BATCH_NORM_EPSILON, Weight, Weights};
+use crate::pretrained::BATCH_NORM_EPSILON;
+use crate::tensor_file::{Weight, Weights};
 use crate::{ModelError, Result};
 
 /// Channels pooled into max and mean (561 front end + 3 · 64 mid end).

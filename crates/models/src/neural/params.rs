@@ -4,7 +4,7 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::pretrained::{Weight, Weights};
+use crate::tensor_file::{Weight, Weights};
 use crate::{ModelError, Result};
 
 #[derive(Default)]

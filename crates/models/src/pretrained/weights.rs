@@ -1,22 +1,10 @@
 //! Named float32 weights, and the burn tensors the networks build from them.
 
-use std::collections::BTreeMap;
-
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::{ModelError, Result};
 
-/// One named weight array: shape (outermost first) and row-major values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Weight {
-    /// Dimensions, outermost first.
-    pub shape: Vec<usize>,
-    /// Values, last dimension fastest.
-    pub values: Vec<f32>,
-}
-
-/// A network's weights by variable name.
-pub type Weights = BTreeMap<String, Weight>;
+pub use crate::tensor_file::{Weight, Weights};
 
 /// Batch-norm epsilon of `tf.compat.v1.layers.batch_normalization`.
 pub const BATCH_NORM_EPSILON: f32 = 0.001;

@@ -9,7 +9,7 @@ use genreid_server::{AppState, Config};
 
 /// A service on 127.0.0.1 (any free port), running until the test ends.
 pub async fn start(model: &str, config: Config) -> SocketAddr {
-    let loaded = genreid_models::load_model(Some(model)).unwrap();
+    let loaded = genreid_pipeline::load_model(Some(model)).unwrap();
     let state = AppState::new(loaded, model.to_string(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

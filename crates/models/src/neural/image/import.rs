@@ -23,7 +23,7 @@ use std::path::Path;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::pretrained::{Weight, Weights};
+use crate::tensor_file::{Weight, Weights};
 use crate::{ModelError, Result};
 
 /// Which family's renames apply (see the module documentation).

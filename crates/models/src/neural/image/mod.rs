@@ -25,7 +25,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::pretrained::{Weight, Weights};
+use crate::tensor_file::{Weight, Weights};
 
 /// ImageNet channel means (RGB) torchvision's weights were trained with.
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classical::{Classifier, Reducer, StandardScaler};
+use super::{Classifier, Reducer, StandardScaler};
 use crate::{ModelError, Result};
 
 /// The `format` field every genreid model file carries.

@@ -9,8 +9,7 @@ use genreid_models::pretrained::{Tagger, TaggerFile};
 use genreid_testkit::fixture_audio;
 
 fn tagger() -> Tagger {
-    let bytes =
-        genreid_models::catalog::BUILTIN_MODELS.iter().find(|(n, _, _)| *n == "msd-musicnn").unwrap().2;
+    let bytes = genreid_models::BUILTIN_MODELS.iter().find(|(n, _, _)| *n == "msd-musicnn").unwrap().2;
     Tagger::new(TaggerFile::from_bytes(bytes).unwrap()).unwrap()
 }
 
@@ -62,11 +61,11 @@ fn streaming_reports_bad_files_by_name() {
 /// Returns the whole file's segments.
 fn assert_same_segments(
     file: &str,
-    whole: &genreid_models::Verdict,
-    blocks: &genreid_models::Verdict,
+    whole: &genreid_pipeline::Verdict,
+    blocks: &genreid_pipeline::Verdict,
     at_least: usize,
     tolerance: f64,
-) -> Vec<genreid_models::verdict::SegmentVerdict> {
+) -> Vec<genreid_pipeline::verdict::SegmentVerdict> {
     let (w, b) = (whole.segments.clone().unwrap(), blocks.segments.clone().unwrap());
     assert!(w.len() >= at_least, "{file}: {} segments", w.len());
     assert_eq!(w.len(), b.len(), "{file}: segment count");
@@ -92,25 +91,25 @@ fn classical_model() -> genreid_models::ModelFile {
 }
 
 /// Back-to-back patches, with the timeline.
-fn timeline() -> genreid_models::ClassifyOptions {
-    genreid_models::ClassifyOptions { hop: 187, segments: true, ..Default::default() }
+fn timeline() -> genreid_pipeline::ClassifyOptions {
+    genreid_pipeline::ClassifyOptions { hop: 187, segments: true, ..Default::default() }
 }
 
 #[test]
 fn classical_models_read_in_blocks_give_the_whole_files_segments() {
-    use genreid_models::verdict::classify_classical_blocks;
+    use genreid_pipeline::verdict::classify_classical_blocks;
     let model = classical_model();
-    let m = genreid_models::Model::Classical(model.clone());
+    let m = genreid_pipeline::Model::Classical(model.clone());
     for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "full_wesnoth_battle_epic.ogg"] {
         let path = fixture_audio(file);
-        let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
-        let whole = genreid_models::classify_signal(&m, &signal, "x", &timeline()).unwrap();
+        let signal = load(&path, &genreid_pipeline::verdict::load_options(&m)).unwrap();
+        let whole = genreid_pipeline::classify_signal(&m, &signal, "x", &timeline()).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
         let blocks = classify_classical_blocks(&model, &path, &timeline(), 8.0).unwrap();
         assert_same_segments(file, &whole, &blocks, 5, 1e-3);
         assert_eq!(whole.genre, blocks.genre, "{file}");
         // The default block (two minutes) holds the file whole: identical.
-        let default = genreid_models::classify_path(&m, &path, &timeline()).unwrap();
+        let default = genreid_pipeline::classify_path(&m, &path, &timeline()).unwrap();
         assert_eq!(
             serde_json::to_value(&default.probabilities).unwrap(),
             serde_json::to_value(&whole.probabilities).unwrap()
@@ -145,13 +144,13 @@ fn network() -> genreid_models::neural::Classifier {
 
 #[test]
 fn networks_read_in_blocks_give_the_whole_files_segments() {
-    use genreid_models::verdict::classify_network_blocks;
-    let m = genreid_models::Model::Network(Box::new(network()));
-    let genreid_models::Model::Network(network) = &m else { unreachable!() };
+    use genreid_pipeline::verdict::classify_network_blocks;
+    let m = genreid_pipeline::Model::Network(Box::new(network()));
+    let genreid_pipeline::Model::Network(network) = &m else { unreachable!() };
     for file in ["rock_sectoid_escape_from_chaosland_stereo44k.flac", "asc_machine_wars_orig22k_cut.mp3"] {
         let path = fixture_audio(file);
-        let signal = load(&path, &genreid_models::verdict::load_options(&m)).unwrap();
-        let whole = genreid_models::classify_signal(&m, &signal, "x", &timeline()).unwrap();
+        let signal = load(&path, &genreid_pipeline::verdict::load_options(&m)).unwrap();
+        let whole = genreid_pipeline::classify_signal(&m, &signal, "x", &timeline()).unwrap();
         // Blocks of about 8 s: segments fall in different blocks.
         let blocks = classify_network_blocks(network, &path, &timeline(), 8.0).unwrap();
         let w = assert_same_segments(file, &whole, &blocks, 3, 1e-4);

@@ -1,50 +1,16 @@
-//! The models `--model` can name: the built-in ones (embedded in the
+//! The registry of models: what `--model` (or `model=` in Python) can name: the built-in ones (embedded in the
 //! binary, nothing to download) or a model file on disk, of either kind:
 //! a classical model (JSON), a pretrained tagger or a network trained here
 //! (both safetensors).
 
 use std::path::Path;
 
-use crate::neural::{self, NetworkFile};
-use crate::pretrained::{Tagger, TaggerFile};
-use crate::{ModelError, ModelFile, Result};
+use genreid_models::neural::{self, NetworkFile};
+use genreid_models::pretrained::{Tagger, TaggerFile};
+use genreid_models::{BUILTIN_MODELS, ModelError, ModelFile, Result};
 
 /// The model `classify` uses when none is named.
 pub const DEFAULT_MODEL: &str = "musicnn-gtzan";
-
-/// Built-in models by name, with what each is.
-pub const BUILTIN_MODELS: [(&str, &str, &[u8]); 6] = [
-    (
-        "musicnn-gtzan",
-        "MSD musicnn tagger with a GTZAN genre head (default)",
-        include_bytes!("../../../models/musicnn-gtzan.genreid"),
-    ),
-    (
-        "msd-musicnn",
-        "musicnn tagger trained on the Million Song Dataset (50 tags)",
-        include_bytes!("../../../models/msd-musicnn.genreid"),
-    ),
-    (
-        "mtt-musicnn",
-        "musicnn tagger trained on MagnaTagATune (50 tags)",
-        include_bytes!("../../../models/mtt-musicnn.genreid"),
-    ),
-    (
-        "msd-vgg",
-        "VGG baseline tagger trained on the Million Song Dataset",
-        include_bytes!("../../../models/msd-vgg.genreid"),
-    ),
-    (
-        "mtt-vgg",
-        "VGG baseline tagger trained on MagnaTagATune",
-        include_bytes!("../../../models/mtt-vgg.genreid"),
-    ),
-    (
-        "gtzan57-logreg",
-        "logistic regression on the 57 GTZAN features",
-        include_bytes!("../../../models/gtzan57-logreg.genreid"),
-    ),
-];
 
 /// A model ready to classify audio.
 #[derive(Debug)]

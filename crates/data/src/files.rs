@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
+
+use crate::{DataError, Result};
 
 /// Expands files and folders into audio files: a file is taken as given
 /// (even with an unusual extension), a folder is walked recursively for
@@ -11,7 +12,8 @@ use walkdir::WalkDir;
 pub fn audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot access", path.display()))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| DataError::Read { path: path.clone(), reason: format!("cannot access: {e}") })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = WalkDir::new(path)
                 .follow_links(true)
@@ -27,13 +29,10 @@ pub fn audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     if files.is_empty() {
-        bail!("no audio files found in {}", display_list(paths));
+        let shown = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(DataError::NoAudio(shown));
     }
     Ok(files)
-}
-
-fn display_list(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// The name of the folder holding `path` (the label of GTZAN-style trees).

@@ -14,7 +14,7 @@ use super::{
     AudioFacts, ClassifyOptions, Probabilities, Verdict, classify_classical, classify_network, combine,
     frame_spans, segment_probabilities,
 };
-use crate::{ModelError, ModelFile, Result, neural};
+use genreid_models::{ModelError, ModelFile, Result, neural};
 
 /// Seconds of audio a block holds (plus margins).
 pub const BLOCK_SECONDS: f64 = 120.0;

@@ -18,11 +18,11 @@ use genreid_features::input::{InputKind, cut_segment, segment_starts};
 use genreid_features::{fma518, gtzan57};
 use serde::Serialize;
 
-use crate::cancel::Cancel;
-use crate::catalog::Model;
-use crate::neural;
-use crate::pretrained::{PATCH_FRAMES, Tagger, TrackAnalysis};
-use crate::{ModelError, ModelFile, Result};
+use crate::registry::Model;
+use genreid_models::Cancel;
+use genreid_models::neural;
+use genreid_models::pretrained::{PATCH_FRAMES, Tagger, TrackAnalysis};
+use genreid_models::{ModelError, ModelFile, Result};
 
 mod blocks;
 mod notes;
@@ -282,6 +282,25 @@ pub fn classify_signal(
     options: &ClassifyOptions,
 ) -> Result<Verdict> {
     Ok(classify_unnoted(model, signal, name, options)?.noted(&AudioFacts::of(signal)))
+}
+
+/// Classifies samples at any rate (an array from Python, say): resampled
+/// first to the rate [`load_options`] names for `model`, as loading a file
+/// would.
+pub fn classify_samples(
+    model: &Model,
+    signal: &Signal,
+    name: &str,
+    options: &ClassifyOptions,
+) -> Result<Verdict> {
+    match load_options(model).sample_rate {
+        Some(rate) if rate != signal.sample_rate => {
+            let resampled = genreid_audio::resample(signal, rate)
+                .map_err(|e| ModelError::InvalidInput(format!("{name}: {e}")))?;
+            classify_signal(model, &resampled, name, options)
+        }
+        _ => classify_signal(model, signal, name, options),
+    }
 }
 
 /// The model's verdict alone, without what the audio says about it.
