@@ -9,23 +9,32 @@
 //! by mean probability over segments, `vote` the verdict by majority of
 //! segment verdicts; `tags` is empty for models without tags.
 //!
+//! With `--out`, rows go to Parquet instead (one per input, the schema of
+//! `genreid_pipeline::batch::schema`), a shard of the inputs at a time
+//! (`--shard K/N`), resumable (`--resume`), with a summary on stderr.
+//!
 //! CSV: `path,genre,vote,<one probability column per label>,warnings,error`
 //! a row per file (`warnings` holds the codes, `;`-separated; a failed file
 //! has only `path` and `error`). With `--segments`, a row per segment:
 //! `path,start,end,genre,<labels>,warnings,error`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
+use genreid_data::{FoundFile, found_audio_files};
 use genreid_models::pretrained::patch_hop_frames;
+use genreid_pipeline::batch::{
+    BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files, plan_batch, run_batch,
+};
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
-use genreid_pipeline::{FileOutcome, Verdict, classify_files, load_model, record};
+use genreid_pipeline::{
+    FileOutcome, Model, Verdict, classify_files, embedding_width, load_model, model_identity, record,
+};
 
 use crate::progress::Progress;
-use genreid_data::audio_files;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,8 +51,12 @@ pub enum OutputFormat {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Audio files or folders.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     paths: Vec<PathBuf>,
+    /// Also classify the files a list names: one path a line, or the `path`
+    /// column of a .csv or .parquet file.
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
     /// Built-in model name (musicnn-gtzan, msd-musicnn, mtt-musicnn, msd-vgg,
     /// mtt-vgg, gtzan57-logreg) or a model file. Default: musicnn-gtzan.
     #[arg(long)]
@@ -66,6 +79,26 @@ pub struct Args {
     /// Files classified at once (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// Write a row per input to Parquet instead of printing: a folder
+    /// (`out/`, parts added run by run) or one `FILE.parquet`.
+    #[arg(long, value_name = "DIR/|FILE.parquet")]
+    out: Option<PathBuf>,
+    /// Take only share K of N (0-based) of the inputs, by a stable hash of
+    /// each path relative to the folder it was found in.
+    #[arg(long, value_name = "K/N", requires = "out")]
+    shard: Option<Shard>,
+    /// Skip inputs already in the --out folder (same path, size and
+    /// modification time): a killed run continues where it stopped.
+    #[arg(long, requires = "out")]
+    resume: bool,
+    /// Files per part written into the --out folder (a killed run loses at
+    /// most one part's work).
+    #[arg(long, default_value_t = 256, requires = "out")]
+    part_rows: usize,
+    /// Add each track's embedding from this tagger layer to the rows
+    /// (penultimate, taggram, mean_pool, max_pool).
+    #[arg(long, value_name = "LAYER", requires = "out")]
+    embedding: Option<String>,
 }
 
 /// One file's outcome: its verdict, or why there is none.
@@ -79,8 +112,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         segments: args.segments,
         ..Default::default()
     };
-    let files = audio_files(&args.paths)?;
+    let inputs = inputs(&args.paths, args.files_from.as_deref())?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    if let Some(out) = &args.out {
+        return pool.install(|| write_rows(&args, &model, inputs, options, out));
+    }
+    let files: Vec<PathBuf> = inputs.into_iter().map(|f| f.path).collect();
     let progress = Progress::new(files.len(), "classify");
     let outcomes: Vec<Outcome> = pool.install(|| {
         classify_files(&model, &files, &options, &|_, outcome| match outcome {
@@ -138,6 +175,76 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(if progress.failures() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The files the paths name and the list holds, in that order.
+fn inputs(paths: &[PathBuf], list: Option<&Path>) -> Result<Vec<FoundFile>> {
+    let mut files = if paths.is_empty() { Vec::new() } else { found_audio_files(paths)? };
+    if let Some(list) = list {
+        files.extend(manifest_files(list)?);
+    }
+    Ok(files)
+}
+
+/// `--out`: the batch run into Parquet, with its summary on stderr.
+fn write_rows(
+    args: &Args,
+    model: &Model,
+    inputs: Vec<FoundFile>,
+    classify: ClassifyOptions,
+    out: &Path,
+) -> Result<ExitCode> {
+    let identity = model_identity(args.model.as_deref())?;
+    let output = BatchOutput::parse(out)?;
+    let embedding_width = match &args.embedding {
+        Some(layer) => Some(embedding_width(model, layer)?),
+        None => None,
+    };
+    let schema = BatchSchema {
+        model: identity.name,
+        model_version: identity.version,
+        labels: model.labels(),
+        tags: model.tags(),
+        segments: args.segments,
+        embedding_width,
+    };
+    let options = BatchOptions {
+        shard: args.shard.unwrap_or(Shard::ALL),
+        resume: args.resume,
+        part_rows: args.part_rows,
+        embedding: args.embedding.clone(),
+        classify,
+    };
+    let plan = plan_batch(inputs, &output, &options)?;
+    let progress = Progress::new(plan.todo.len(), "classify");
+    let summary =
+        run_batch(model, &schema, &plan, &output, &options, &|row| match (&row.verdict, &row.error) {
+            (_, Some(message)) => progress.failed(message),
+            (Some(v), None) => {
+                for w in &v.warnings {
+                    progress.note(&format!("warning: {}: {}", v.path, w.message));
+                }
+                progress.ok();
+            }
+            (None, None) => progress.ok(),
+        });
+    progress.finish();
+    let summary = summary?;
+    eprintln!(
+        "shard {}: classified {}, failed {}, skipped {} already in {} ({} of {} inputs in the shard) \
+         in {:.1} s, {:.2} tracks/s; wrote {} file(s)",
+        options.shard,
+        summary.classified,
+        summary.failed,
+        summary.skipped,
+        out.display(),
+        summary.in_shard,
+        summary.inputs,
+        summary.seconds,
+        summary.tracks_per_second(),
+        summary.written.len(),
+    );
+    Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// An error message without the file name it starts with (the table

@@ -6,26 +6,48 @@ use walkdir::WalkDir;
 
 use crate::{DataError, Result};
 
+/// An audio file found under one of the paths a user gave, with its name
+/// relative to that path: what batch runs shard on, the same on every
+/// machine whatever the place the collection is mounted at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The file, as it can be opened.
+    pub path: PathBuf,
+    /// Its path below the folder it was found in, `/`-separated; a file
+    /// given by itself is its own name.
+    pub relative: String,
+}
+
 /// Expands files and folders into audio files: a file is taken as given
 /// (even with an unusual extension), a folder is walked recursively for
 /// files with an audio extension, sorted by path so output order is stable.
 pub fn audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    Ok(found_audio_files(paths)?.into_iter().map(|f| f.path).collect())
+}
+
+/// [`audio_files`], each with its name relative to the path it was found under.
+pub fn found_audio_files(paths: &[PathBuf]) -> Result<Vec<FoundFile>> {
     let mut files = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
             .map_err(|e| DataError::Read { path: path.clone(), reason: format!("cannot access: {e}") })?;
         if meta.is_dir() {
-            let mut found: Vec<PathBuf> = WalkDir::new(path)
+            let mut found: Vec<FoundFile> = WalkDir::new(path)
                 .follow_links(true)
                 .into_iter()
                 .filter_map(|entry| entry.ok())
                 .filter(|entry| entry.file_type().is_file() && genreid_audio::is_audio_path(entry.path()))
-                .map(|entry| entry.into_path())
+                .map(|entry| {
+                    let relative = relative_name(entry.path().strip_prefix(path).unwrap_or(entry.path()));
+                    FoundFile { path: entry.into_path(), relative }
+                })
                 .collect();
-            found.sort();
+            found.sort_by(|a, b| a.path.cmp(&b.path));
             files.extend(found);
         } else {
-            files.push(path.clone());
+            let name =
+                path.file_name().map_or_else(|| relative_name(path), |n| n.to_string_lossy().into_owned());
+            files.push(FoundFile { path: path.clone(), relative: name });
         }
     }
     if files.is_empty() {
@@ -33,6 +55,15 @@ pub fn audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         return Err(DataError::NoAudio(shown));
     }
     Ok(files)
+}
+
+/// `path`'s components joined by `/`, whatever the platform's separator.
+pub fn relative_name(path: &Path) -> String {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The name of the folder holding `path` (the label of GTZAN-style trees).

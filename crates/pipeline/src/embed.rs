@@ -10,7 +10,7 @@ use genreid_models::pretrained::{Tagger, TrackAnalysis};
 use genreid_models::{ModelError, Result};
 
 use crate::registry::Model;
-use crate::verdict::ClassifyOptions;
+use crate::verdict::{AudioFacts, ClassifyOptions, Verdict, tagged_verdict};
 
 /// The layers an embedding can be taken from.
 pub const EMBEDDING_LAYERS: [&str; 4] = ["penultimate", "taggram", "mean_pool", "max_pool"];
@@ -53,6 +53,42 @@ pub fn embed_path(model: &Model, path: &Path, layer: &str, options: &ClassifyOpt
     let tagger = tagger(model)?;
     let analysis = tagger.analyse_file_with(path, options.hop, &options.cancel, options.max_seconds)?;
     embed_analysis(&analysis, layer).map_err(|e| ModelError::about(path, e))
+}
+
+/// A file's verdict and its embedding from one analysis (a batch run's
+/// `--embedding`): the tagger runs once for both.
+pub fn classify_and_embed_path(
+    model: &Model,
+    path: &Path,
+    layer: &str,
+    options: &ClassifyOptions,
+) -> Result<(Verdict, Vec<f32>)> {
+    let tagger = tagger(model)?;
+    let analysis = tagger.analyse_file_with(path, options.hop, &options.cancel, options.max_seconds)?;
+    let facts = AudioFacts {
+        duration_seconds: analysis.duration_seconds,
+        level: analysis.level,
+        warnings: analysis.warnings.clone(),
+    };
+    let name = path.display().to_string();
+    let in_file = |e: ModelError| ModelError::about(path, e);
+    let verdict = tagged_verdict(&name, tagger, &analysis, options.segments).map_err(in_file)?.noted(&facts);
+    let embedding = embed_analysis(&analysis, layer).map_err(in_file)?;
+    Ok((verdict, embedding))
+}
+
+/// The width of `layer`'s embedding for `model`, found by analysing one
+/// patch of silence (a batch run fixes its schema before the first file).
+pub fn embedding_width(model: &Model, layer: &str) -> Result<usize> {
+    let tagger = tagger(model)?;
+    let rate = tagger.manifest().input.sample_rate;
+    let silence = Signal::new(vec![0.0; rate as usize * 3], rate);
+    let analysis = tagger.analyse_signal_with(
+        &silence,
+        genreid_models::pretrained::PATCH_FRAMES,
+        &genreid_models::Cancel::never(),
+    )?;
+    Ok(embed_analysis(&analysis, layer)?.len())
 }
 
 /// The embedding of a signal already in memory (resampled to the tagger's rate here).

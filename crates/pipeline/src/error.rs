@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Why a training or evaluation pipeline failed.
+/// Why a pipeline (training, evaluation, a batch run) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// A dataset, split or table could not be used.
@@ -22,6 +22,9 @@ pub enum PipelineError {
         /// Why.
         reason: String,
     },
+    /// A batch run's output could not be read or written (the message names the file).
+    #[error("{0}")]
+    Output(String),
 }
 
 /// Result alias of the pipelines.

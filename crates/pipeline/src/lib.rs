@@ -17,10 +17,12 @@ pub mod training;
 pub mod verdict;
 
 pub use batch::{FileOutcome, classify_files, record, table_files};
-pub use embed::{EMBEDDING_LAYERS, embed_analysis, embed_path, embed_signal};
+pub use embed::{
+    EMBEDDING_LAYERS, classify_and_embed_path, embed_analysis, embed_path, embed_signal, embedding_width,
+};
 pub use error::{PipelineError, Result};
 pub use genreid_models::BUILTIN_MODELS;
-pub use registry::{DEFAULT_MODEL, Model, builtin, load_model};
+pub use registry::{DEFAULT_MODEL, Model, ModelIdentity, builtin, load_model, model_identity};
 pub use verdict::{
     ClassifyOptions, Verdict, VerdictWarning, classify_bytes, classify_loaded, classify_path,
     classify_samples, classify_signal,

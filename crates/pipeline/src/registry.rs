@@ -8,6 +8,7 @@ use std::path::Path;
 use genreid_models::neural::{self, NetworkFile};
 use genreid_models::pretrained::{Tagger, TaggerFile};
 use genreid_models::{BUILTIN_MODELS, ModelError, ModelFile, Result};
+use sha2::{Digest, Sha256};
 
 /// The model `classify` uses when none is named.
 pub const DEFAULT_MODEL: &str = "musicnn-gtzan";
@@ -96,6 +97,44 @@ fn load_one(spec: &str) -> Result<Model> {
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     from_bytes(&bytes).map_err(|e| err(format!("not a usable genreid model: {e}")))
+}
+
+/// What names a model in a batch run's rows: the name as given and a
+/// version that changes whenever its bytes do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelIdentity {
+    /// The built-in name or the file's name (members joined by `,`).
+    pub name: String,
+    /// `sha256:` and the first 16 hex digits of the model's bytes (each member's, joined by `,`).
+    pub version: String,
+}
+
+/// The identity of the model `spec` names (as [`load_model`] reads it).
+pub fn model_identity(spec: Option<&str>) -> Result<ModelIdentity> {
+    let spec = spec.unwrap_or(DEFAULT_MODEL);
+    let mut names = Vec::new();
+    let mut versions = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let name = match part.rsplit_once(':') {
+            Some((n, w)) if w.parse::<f64>().is_ok() => n,
+            _ => part,
+        };
+        let digest = match BUILTIN_MODELS.iter().find(|(n, _, _)| *n == name) {
+            Some((_, _, bytes)) => Sha256::digest(bytes),
+            None => {
+                let bytes = std::fs::read(name).map_err(|e| ModelError::File {
+                    path: name.into(),
+                    reason: format!("cannot read: {e}"),
+                })?;
+                Sha256::digest(&bytes)
+            }
+        };
+        let shown = Path::new(name).file_name().map_or(name.into(), |n| n.to_string_lossy());
+        names.push(if spec.contains(',') { part.to_string() } else { shown.into_owned() });
+        versions
+            .push(format!("sha256:{}", digest[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()));
+    }
+    Ok(ModelIdentity { name: names.join(","), version: versions.join(",") })
 }
 
 impl Model {

@@ -488,7 +488,7 @@ fn classify_tagged(
 }
 
 /// A tagger's verdict from its per-patch outputs.
-fn tagged_verdict(
+pub(crate) fn tagged_verdict(
     name: &str,
     tagger: &Tagger,
     analysis: &TrackAnalysis,

@@ -1,6 +1,19 @@
 //! Many files at once, in parallel on rayon's pool (the caller's, so a
 //! thread count is the caller's choice): a failed file is reported, never
-//! fatal, and results come back in input order.
+//! fatal, and results come back in input order. Batch runs into Parquet
+//! ([`run`]) add sharding over workers, resuming and a versioned schema.
+
+pub mod inputs;
+pub mod parts;
+pub mod run;
+pub mod schema;
+pub mod shard;
+
+pub use inputs::manifest_files;
+pub use parts::BatchOutput;
+pub use run::{BatchOptions, BatchPlan, BatchSummary, batch_row, plan_batch, run_batch};
+pub use schema::{BatchRow, BatchSchema, SCHEMA_VERSION};
+pub use shard::{Shard, shard_key};
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,254 @@
+//! Batch runs into Parquet (`genreid classify --out`): shards whose union
+//! is one unsharded run, resuming after kill -9, an error row for a bad
+//! file, two workers in one folder, manifests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Float64Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use genreid_testkit::shared;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn genreid() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_genreid"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("genreid-batch-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A small collection: `count` real GTZAN clips per genre, linked into
+/// genre folders under `root/music`, plus a file that is not audio.
+fn collection(root: &Path, genres: &[&str], count: usize) -> PathBuf {
+    let music = root.join("music");
+    for genre in genres {
+        std::fs::create_dir_all(music.join(genre)).unwrap();
+        for i in 0..count {
+            let name = format!("{genre}.{i:05}.flac");
+            let source = shared().join("data/gtzan").join(genre).join(&name);
+            assert!(source.is_file(), "{} is missing: ../shared/data is needed", source.display());
+            std::os::unix::fs::symlink(&source, music.join(genre).join(&name)).unwrap();
+        }
+    }
+    std::fs::write(music.join(genres[0]).join("not-audio.wav"), b"this is a text file, not a WAV").unwrap();
+    music
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(output.status.code().is_some(), "killed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+/// Each cell of a column as text, structs and lists included.
+fn cell(array: &ArrayRef, i: usize) -> String {
+    if array.is_null(i) {
+        return "null".into();
+    }
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(i).to_string(),
+        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Float32 => format!("{:?}", array.as_primitive::<Float32Type>().value(i)),
+        DataType::Float64 => format!("{:?}", array.as_primitive::<Float64Type>().value(i)),
+        DataType::Timestamp(..) => array.as_primitive::<TimestampNanosecondType>().value(i).to_string(),
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            let parts: Vec<String> =
+                fields.iter().zip(s.columns()).map(|(f, c)| format!("{}={}", f.name(), cell(c, i))).collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        DataType::List(_) => {
+            let item = array.as_list::<i32>().value(i);
+            format!("[{}]", (0..item.len()).map(|j| cell(&item, j)).collect::<Vec<_>>().join(","))
+        }
+        DataType::FixedSizeList(..) => {
+            let item = array.as_fixed_size_list().value(i);
+            format!("[{}]", (0..item.len()).map(|j| cell(&item, j)).collect::<Vec<_>>().join(","))
+        }
+        other => panic!("unexpected column type {other}"),
+    }
+}
+
+/// The rows of every complete Parquet file under `out` (a file or a
+/// folder's parts): column name → text, keyed and sorted by path.
+fn rows(out: &Path) -> Vec<BTreeMap<String, String>> {
+    let files: Vec<PathBuf> = if out.is_dir() {
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect();
+        parts.sort();
+        parts
+    } else {
+        vec![out.to_path_buf()]
+    };
+    let mut all = Vec::new();
+    for file in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{} is not readable Parquet: {e}", file.display()));
+        assert_eq!(
+            reader.schema().metadata().get("genreid.schema").map(String::as_str),
+            Some("genreid.classify/1")
+        );
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            for i in 0..batch.num_rows() {
+                let row = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .zip(batch.columns())
+                    .map(|(f, c)| (f.name().clone(), cell(c, i)))
+                    .collect();
+                all.push(row);
+            }
+        }
+    }
+    all.sort_by(|a: &BTreeMap<String, String>, b| a["path"].cmp(&b["path"]));
+    all
+}
+
+#[test]
+fn three_shards_make_one_run_and_a_bad_file_is_an_error_row() {
+    let dir = scratch("shards");
+    let music = collection(&dir, &["blues", "metal", "jazz"], 3);
+    let whole = dir.join("whole.parquet");
+    let output = run(genreid().args(["classify", "--segments", "--out"]).arg(&whole).arg(&music));
+    assert_eq!(output.status.code(), Some(1), "a failed file gives exit status 1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("classified 9, failed 1, skipped 0"), "{stderr}");
+    let expected = rows(&whole);
+    assert_eq!(expected.len(), 10, "a row per input");
+    let bad = expected.iter().find(|r| r["path"].ends_with("not-audio.wav")).unwrap();
+    assert_eq!(bad["genre"], "null");
+    assert!(bad["error"].contains("not-audio.wav"), "the error names the file: {}", bad["error"]);
+    for row in expected.iter().filter(|r| !r["path"].ends_with("not-audio.wav")) {
+        assert_eq!(row["error"], "null", "{row:?}");
+        assert_eq!(row["model"], "musicnn-gtzan");
+        assert!(row["model_version"].starts_with("sha256:"));
+        assert_eq!(row["content_sha256"].len(), 64);
+        assert!(row["segments"].starts_with("[{start=0.0,"), "{}", row["segments"]);
+        let label = row["relative_path"].split('/').next().unwrap();
+        assert!(row["probabilities"].contains(&format!("{label}=")), "{}", row["probabilities"]);
+    }
+    assert!(
+        expected
+            .iter()
+            .filter(|r| r["genre"] != "null")
+            .filter(|r| r["relative_path"].starts_with(&r["genre"]))
+            .count()
+            >= 7
+    );
+
+    // Three workers at once, each its own share, all into one folder.
+    let parts = dir.join("parts");
+    let workers: Vec<_> = (0..3)
+        .map(|k| {
+            genreid()
+                .args(["classify", "--segments", "--part-rows", "2", "--shard", &format!("{k}/3"), "--out"])
+                .arg(&parts)
+                .arg(&music)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for worker in workers {
+        let output = worker.wait_with_output().unwrap();
+        assert!(output.status.code().is_some(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(rows(&parts), expected, "the union of the shards is the unsharded run");
+}
+
+#[test]
+fn a_run_killed_mid_way_resumes_to_the_complete_set() {
+    let dir = scratch("resume");
+    let music = collection(&dir, &["classical", "country", "disco", "hiphop"], 3);
+    let out = dir.join("out");
+    let mut worker = genreid()
+        .args(["classify", "--part-rows", "1", "-j", "1", "--out"])
+        .arg(&out)
+        .arg(&music)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let parts = |out: &Path| -> usize {
+        std::fs::read_dir(out).map_or(0, |d| {
+            d.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("part-")).count()
+        })
+    };
+    while parts(&out) < 3 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no parts written");
+        assert!(worker.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    worker.kill().unwrap(); // SIGKILL
+    worker.wait().unwrap();
+    let before = rows(&out);
+    assert!(before.len() >= 3 && before.len() < 13, "{} rows before resuming", before.len());
+
+    let output = run(genreid().args(["classify", "--resume", "--out"]).arg(&out).arg(&music));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("skipped {} already in", before.len())), "{stderr}");
+    let after = rows(&out);
+    let paths: Vec<&String> = after.iter().map(|r| &r["path"]).collect();
+    let mut unique = paths.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), paths.len(), "no duplicates");
+    assert_eq!(after.len(), 13, "every input once");
+    for row in &before {
+        assert!(after.contains(row), "rows written before the kill are kept as they were");
+    }
+
+    // Nothing left to do: a second resume writes nothing.
+    let output = run(genreid().args(["classify", "--resume", "--out"]).arg(&out).arg(&music));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("classified 0, failed 0, skipped 13"), "{stderr}");
+    assert_eq!(rows(&out).len(), 13);
+}
+
+#[test]
+fn a_manifest_names_the_inputs_and_embeddings_are_rows() {
+    let dir = scratch("manifest");
+    let music = collection(&dir, &["pop", "reggae"], 2);
+    let list = dir.join("list.csv");
+    let files = [music.join("pop/pop.00001.flac"), music.join("reggae/reggae.00000.flac")];
+    let text = format!("title,path\na,{}\nb,{}\n", files[0].display(), files[1].display());
+    std::fs::write(&list, text).unwrap();
+    let out = dir.join("e.parquet");
+    let output = run(genreid()
+        .args(["classify", "--embedding", "penultimate", "--files-from"])
+        .arg(&list)
+        .arg("--out")
+        .arg(&out));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let got = rows(&out);
+    assert_eq!(got.len(), 2);
+    for row in &got {
+        let values: Vec<f32> =
+            row["embedding"].trim_matches(['[', ']']).split(',').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(values.len(), 200, "musicnn's penultimate layer");
+        assert!(values.iter().all(|v| v.is_finite()) && values.iter().any(|&v| v != 0.0));
+        assert!(row["tags"].contains("rock="), "a tagger's tags are a column");
+    }
+
+    // A manifest's paths shard by the text written in it, --resume needs a folder.
+    let output =
+        run(genreid().args(["classify", "--resume", "--files-from"]).arg(&list).arg("--out").arg(&out));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--resume adds parts to a folder"));
+    let output =
+        run(genreid().args(["classify", "--shard", "3/3", "--files-from"]).arg(&list).arg("--out").arg(&out));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expected K/N"));
+}
