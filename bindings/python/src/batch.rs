@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use genreid_audio::Signal;
-use genreid_data::{RowOptions, RowSet};
+use genreid_data::{FoundFile, RowOptions, RowSet};
 use genreid_models::pretrained::patch_hop_frames;
+use genreid_pipeline::batch::{BatchOptions, BatchSchema, rows_parquet};
 use genreid_pipeline::verdict::ClassifyOptions;
 use genreid_pipeline::{
     BUILTIN_MODELS, Model, classify_files, classify_samples, embed_path, embed_signal, load_model, record,
@@ -16,9 +17,10 @@ use genreid_pipeline::{
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use rayon::prelude::*;
 
-use crate::errors::{ParameterError, model};
+use crate::errors::{ParameterError, model, pipeline};
 use crate::pool;
 use crate::signal::rate;
 
@@ -171,6 +173,37 @@ impl NativeModel {
                     .collect()
             })
         }))
+    }
+
+    /// A Parquet file's bytes holding the batch-run row (`genreid classify
+    /// --out`'s schema) of each `(path, relative_path)`, in input order.
+    #[pyo3(signature = (files, segments, overlap, embedding, n_jobs))]
+    fn batch_rows<'py>(
+        &self,
+        py: Python<'py>,
+        files: Vec<(PathBuf, String)>,
+        segments: bool,
+        overlap: f64,
+        embedding: Option<String>,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let options = BatchOptions {
+            classify: options(segments, overlap)?,
+            embedding: embedding.clone(),
+            ..Default::default()
+        };
+        let pool = pool(n_jobs)?;
+        let model = &*self.model;
+        let spec = &self.spec;
+        let files: Vec<FoundFile> =
+            files.into_iter().map(|(path, relative)| FoundFile { path, relative }).collect();
+        let bytes = py
+            .detach(|| {
+                let schema = BatchSchema::for_model(model, Some(spec), segments, embedding.as_deref())?;
+                pool.install(|| rows_parquet(model, &schema, &files, &options))
+            })
+            .map_err(pipeline)?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// The JSON record (as text) of each array at `sr`, named by `names`.

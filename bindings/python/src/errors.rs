@@ -62,6 +62,15 @@ pub(crate) fn model(e: genreid_models::ModelError) -> PyErr {
     ModelError::new_err(e.to_string())
 }
 
+/// A pipeline error (a batch run) as a Python exception.
+pub(crate) fn pipeline(e: genreid_pipeline::PipelineError) -> PyErr {
+    match e {
+        genreid_pipeline::PipelineError::Model(e) => model(e),
+        genreid_pipeline::PipelineError::Data(e) => data(e),
+        e => GenreidError::new_err(e.to_string()),
+    }
+}
+
 /// A data error (a feature table, a folder walk) as a Python exception.
 pub(crate) fn data(e: genreid_data::DataError) -> PyErr {
     match e {

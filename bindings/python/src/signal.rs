@@ -13,6 +13,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(resample, m)?)?;
     m.add_function(wrap_pyfunction!(audio_files, m)?)?;
+    m.add_function(wrap_pyfunction!(found_audio_files, m)?)?;
     Ok(())
 }
 
@@ -69,4 +70,12 @@ fn resample<'py>(
 fn audio_files(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Vec<String>> {
     let files = py.detach(|| genreid_data::audio_files(&paths)).map_err(data)?;
     Ok(files.into_iter().map(|p| p.display().to_string()).collect())
+}
+
+/// The audio files under `paths`, each with its path relative to the
+/// folder it was found in (what a batch run's `relative_path` holds).
+#[pyfunction]
+fn found_audio_files(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Vec<(String, String)>> {
+    let files = py.detach(|| genreid_data::found_audio_files(&paths)).map_err(data)?;
+    Ok(files.into_iter().map(|f| (f.path.display().to_string(), f.relative)).collect())
 }

@@ -30,9 +30,7 @@ use genreid_pipeline::batch::{
     BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files, plan_batch, run_batch,
 };
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
-use genreid_pipeline::{
-    FileOutcome, Model, Verdict, classify_files, embedding_width, load_model, model_identity, record,
-};
+use genreid_pipeline::{FileOutcome, Model, Verdict, classify_files, load_model, record};
 
 use crate::progress::Progress;
 
@@ -61,8 +59,8 @@ pub struct Args {
     /// mtt-vgg, gtzan57-logreg) or a model file. Default: musicnn-gtzan.
     #[arg(long)]
     model: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
+    /// Output format (printed; `--out` writes Parquet instead).
+    #[arg(long, value_enum, default_value = "table", conflicts_with = "out")]
     format: OutputFormat,
     /// Genres listed per file in the table.
     #[arg(long, default_value_t = 3)]
@@ -194,20 +192,9 @@ fn write_rows(
     classify: ClassifyOptions,
     out: &Path,
 ) -> Result<ExitCode> {
-    let identity = model_identity(args.model.as_deref())?;
     let output = BatchOutput::parse(out)?;
-    let embedding_width = match &args.embedding {
-        Some(layer) => Some(embedding_width(model, layer)?),
-        None => None,
-    };
-    let schema = BatchSchema {
-        model: identity.name,
-        model_version: identity.version,
-        labels: model.labels(),
-        tags: model.tags(),
-        segments: args.segments,
-        embedding_width,
-    };
+    let schema =
+        BatchSchema::for_model(model, args.model.as_deref(), args.segments, args.embedding.as_deref())?;
     let options = BatchOptions {
         shard: args.shard.unwrap_or(Shard::ALL),
         resume: args.resume,
@@ -215,6 +202,15 @@ fn write_rows(
         embedding: args.embedding.clone(),
         classify,
     };
+    if !options.resume && matches!(output, BatchOutput::Folder(_)) {
+        let earlier = output.existing_parts()?.len();
+        if earlier > 0 {
+            eprintln!(
+                "note: {} already holds {earlier} part(s); without --resume, files in them get new rows beside the old",
+                out.display()
+            );
+        }
+    }
     let plan = plan_batch(inputs, &output, &options)?;
     let progress = Progress::new(plan.todo.len(), "classify");
     let summary =

@@ -149,17 +149,13 @@ fn three_shards_make_one_run_and_a_bad_file_is_an_error_row() {
             >= 7
     );
 
-    // Three workers at once, each its own share, all into one folder.
+    // Three workers at once, each its own share, all into one folder: the
+    // container command of deploy/k8s/classify-job.yaml for K = 0, 1, 2.
     let parts = dir.join("parts");
     let workers: Vec<_> = (0..3)
         .map(|k| {
-            genreid()
-                .args(["classify", "--segments", "--part-rows", "2", "--shard", &format!("{k}/3"), "--out"])
-                .arg(&parts)
-                .arg(&music)
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+            let args = kubernetes_args(k, &music, &parts);
+            genreid().args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap()
         })
         .collect();
     for worker in workers {
@@ -167,6 +163,23 @@ fn three_shards_make_one_run_and_a_bad_file_is_an_error_row() {
         assert!(output.status.code().is_some(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert_eq!(rows(&parts), expected, "the union of the shards is the unsharded run");
+}
+
+/// The `args` of the Kubernetes example's container for index `k`, with
+/// its volumes replaced by `music` and `out`.
+fn kubernetes_args(k: usize, music: &Path, out: &Path) -> Vec<String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/k8s/classify-job.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let line = text.lines().find_map(|l| l.trim().strip_prefix("args: ")).expect("an args line");
+    let args: Vec<String> = serde_json::from_str(line).expect("args as a flow list of quoted strings");
+    assert!(args.iter().any(|a| a == "--resume"), "the example resumes a retried pod");
+    args.into_iter()
+        .map(|a| match a.as_str() {
+            "/music" => music.display().to_string(),
+            "/results/" => format!("{}/", out.display()),
+            _ => a.replace("$(JOB_COMPLETION_INDEX)", &k.to_string()),
+        })
+        .collect()
 }
 
 #[test]

@@ -10,8 +10,8 @@ pub mod schema;
 pub mod shard;
 
 pub use inputs::manifest_files;
-pub use parts::BatchOutput;
-pub use run::{BatchOptions, BatchPlan, BatchSummary, batch_row, plan_batch, run_batch};
+pub use parts::{BatchOutput, parquet_bytes};
+pub use run::{BatchOptions, BatchPlan, BatchSummary, batch_row, plan_batch, rows_parquet, run_batch};
 pub use schema::{BatchRow, BatchSchema, SCHEMA_VERSION};
 pub use shard::{Shard, shard_key};
 

@@ -168,10 +168,7 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     let tmp = parent_of(path).join(format!(".{name}.{}.tmp", std::process::id()));
     let written = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
         let file = File::create(&tmp)?;
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-        let mut writer = ArrowWriter::try_new(file.try_clone()?, batch.schema(), Some(props))?;
-        writer.write(batch)?;
-        writer.close()?;
+        encode(file.try_clone()?, batch)?;
         file.sync_all()?;
         Ok(())
     })();
@@ -180,4 +177,22 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
         return Err(failed(path, "cannot write", e));
     }
     std::fs::rename(&tmp, path).map_err(|e| failed(path, "cannot write", e))
+}
+
+/// `batch` as the bytes of a Parquet file (what the Python package hands
+/// to pyarrow, equal to the file a run writes).
+pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    encode(&mut bytes, batch)
+        .map_err(|e| PipelineError::Output(format!("cannot encode rows as Parquet: {e}")))?;
+    Ok(bytes)
+}
+
+/// Snappy-compressed Parquet of one batch into `sink`.
+fn encode(sink: impl std::io::Write + Send, batch: &RecordBatch) -> parquet::errors::Result<()> {
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let mut writer = ArrowWriter::try_new(sink, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(())
 }

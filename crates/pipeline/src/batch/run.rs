@@ -11,7 +11,7 @@ use genreid_data::FoundFile;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::parts::{BatchOutput, DoneKey, PartWriter, done_keys, write_parquet};
+use super::parts::{BatchOutput, DoneKey, PartWriter, done_keys, parquet_bytes, write_parquet};
 use super::schema::{BatchRow, BatchSchema};
 use super::shard::Shard;
 use crate::embed::classify_and_embed_path;
@@ -220,6 +220,18 @@ pub fn run_batch(
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The rows of `files`, classified in parallel on rayon's current pool, as
+/// the bytes of one Parquet file (a Ray or Spark batch: no files written).
+pub fn rows_parquet(
+    model: &Model,
+    schema: &BatchSchema,
+    files: &[FoundFile],
+    options: &BatchOptions,
+) -> Result<Vec<u8>> {
+    let rows: Vec<BatchRow> = files.par_iter().map(|file| batch_row(model, file, options)).collect();
+    parquet_bytes(&arrow_batch(schema, &rows)?)
 }
 
 fn arrow_batch(schema: &BatchSchema, rows: &[BatchRow]) -> Result<arrow_array::RecordBatch> {

@@ -30,6 +30,8 @@ use arrow_array::{
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
+use crate::embed::embedding_width;
+use crate::registry::{Model, model_identity};
 use crate::verdict::{Probabilities, Verdict};
 
 /// The schema's name and version, in each file's metadata (`genreid.schema`).
@@ -86,6 +88,30 @@ fn segment_fields() -> Fields {
 }
 
 impl BatchSchema {
+    /// The schema of rows from `model`, loaded from `spec` (`None`: the
+    /// default model), with a timeline when `segments` and an embedding
+    /// column when `embedding` names a layer.
+    pub fn for_model(
+        model: &Model,
+        spec: Option<&str>,
+        segments: bool,
+        embedding: Option<&str>,
+    ) -> crate::Result<Self> {
+        let identity = model_identity(spec)?;
+        let embedding_width = match embedding {
+            Some(layer) => Some(embedding_width(model, layer)?),
+            None => None,
+        };
+        Ok(BatchSchema {
+            model: identity.name,
+            model_version: identity.version,
+            labels: model.labels(),
+            tags: model.tags(),
+            segments,
+            embedding_width,
+        })
+    }
+
     /// The Arrow schema, with `genreid.schema` and the genreid version in its metadata.
     pub fn arrow_schema(&self) -> SchemaRef {
         let utf8 = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
