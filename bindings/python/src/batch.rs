@@ -3,8 +3,9 @@
 //! is an error entry in the result, never an exception, so one bad file in
 //! thousands does not stop the rest.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use genreid_audio::Signal;
 use genreid_data::{FoundFile, RowOptions, RowSet};
@@ -12,7 +13,8 @@ use genreid_models::pretrained::patch_hop_frames;
 use genreid_pipeline::batch::{BatchOptions, BatchSchema, rows_parquet};
 use genreid_pipeline::verdict::ClassifyOptions;
 use genreid_pipeline::{
-    BUILTIN_MODELS, Model, classify_files, classify_samples, embed_path, embed_signal, load_model, record,
+    BUILTIN_MODELS, Model, ModelIdentity, classify_files, classify_samples, embed_path, embed_signal,
+    load_model, model_identity, record,
 };
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
@@ -104,15 +106,39 @@ fn builtin_models() -> Vec<(String, String)> {
 /// Embeddings `[n, dim]` and the errors `(index, message)` of failed inputs.
 type Embeddings<'py> = (Bound<'py, PyArray2<f32>>, Vec<(usize, String)>);
 
+/// What a batch-run schema depends on: segments, and the embedding layer.
+type SchemaKey = (bool, Option<String>);
+
 /// A model loaded once and shared by every call (and thread).
 #[pyclass(frozen, name = "NativeModel", module = "genreid._native")]
 pub struct NativeModel {
     model: Arc<Model>,
     spec: String,
+    identity: ModelIdentity,
+    /// Batch-run schemas by options, made once each.
+    schemas: Mutex<HashMap<SchemaKey, Arc<BatchSchema>>>,
 }
 
 fn options(segments: bool, overlap: f64) -> PyResult<ClassifyOptions> {
     Ok(ClassifyOptions { hop: patch_hop_frames(overlap).map_err(model)?, segments, ..Default::default() })
+}
+
+impl NativeModel {
+    /// The batch-run schema for these options (the embedding's width is
+    /// found by a probe, so each schema is made once).
+    fn schema(
+        &self,
+        segments: bool,
+        embedding: Option<String>,
+    ) -> genreid_pipeline::Result<Arc<BatchSchema>> {
+        let key = (segments, embedding);
+        if let Some(schema) = self.schemas.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(schema.clone());
+        }
+        let schema = Arc::new(BatchSchema::for_model(&self.model, &self.identity, key.0, key.1.as_deref())?);
+        self.schemas.lock().unwrap_or_else(|e| e.into_inner()).insert(key, schema.clone());
+        Ok(schema)
+    }
 }
 
 #[pymethods]
@@ -120,8 +146,9 @@ impl NativeModel {
     /// Loads a built-in model by name or a model file (`a,b:2` an ensemble).
     #[new]
     fn new(py: Python<'_>, spec: String) -> PyResult<Self> {
-        let model = py.detach(|| load_model(Some(&spec))).map_err(model)?;
-        Ok(Self { model: Arc::new(model), spec })
+        let (model, identity) =
+            py.detach(|| Ok((load_model(Some(&spec))?, model_identity(Some(&spec))?))).map_err(model)?;
+        Ok(Self { model: Arc::new(model), spec, identity, schemas: Mutex::default() })
     }
 
     /// What the model was loaded from.
@@ -194,12 +221,11 @@ impl NativeModel {
         };
         let pool = pool(n_jobs)?;
         let model = &*self.model;
-        let spec = &self.spec;
         let files: Vec<FoundFile> =
             files.into_iter().map(|(path, relative)| FoundFile { path, relative }).collect();
         let bytes = py
             .detach(|| {
-                let schema = BatchSchema::for_model(model, Some(spec), segments, embedding.as_deref())?;
+                let schema = self.schema(segments, embedding)?;
                 pool.install(|| rows_parquet(model, &schema, &files, &options))
             })
             .map_err(pipeline)?;

@@ -30,7 +30,7 @@ use genreid_pipeline::batch::{
     BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files, plan_batch, run_batch,
 };
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
-use genreid_pipeline::{FileOutcome, Model, Verdict, classify_files, load_model, record};
+use genreid_pipeline::{FileOutcome, Model, Verdict, classify_files, load_model, model_identity, record};
 
 use crate::progress::Progress;
 
@@ -193,8 +193,8 @@ fn write_rows(
     out: &Path,
 ) -> Result<ExitCode> {
     let output = BatchOutput::parse(out)?;
-    let schema =
-        BatchSchema::for_model(model, args.model.as_deref(), args.segments, args.embedding.as_deref())?;
+    let identity = model_identity(args.model.as_deref())?;
+    let schema = BatchSchema::for_model(model, &identity, args.segments, args.embedding.as_deref())?;
     let options = BatchOptions {
         shard: args.shard.unwrap_or(Shard::ALL),
         resume: args.resume,

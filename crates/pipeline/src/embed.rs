@@ -10,7 +10,7 @@ use genreid_models::pretrained::{Tagger, TrackAnalysis};
 use genreid_models::{ModelError, Result};
 
 use crate::registry::Model;
-use crate::verdict::{AudioFacts, ClassifyOptions, Verdict, tagged_verdict};
+use crate::verdict::{ClassifyOptions, Verdict, analysed_file_verdict};
 
 /// The layers an embedding can be taken from.
 pub const EMBEDDING_LAYERS: [&str; 4] = ["penultimate", "taggram", "mean_pool", "max_pool"];
@@ -65,15 +65,8 @@ pub fn classify_and_embed_path(
 ) -> Result<(Verdict, Vec<f32>)> {
     let tagger = tagger(model)?;
     let analysis = tagger.analyse_file_with(path, options.hop, &options.cancel, options.max_seconds)?;
-    let facts = AudioFacts {
-        duration_seconds: analysis.duration_seconds,
-        level: analysis.level,
-        warnings: analysis.warnings.clone(),
-    };
-    let name = path.display().to_string();
-    let in_file = |e: ModelError| ModelError::about(path, e);
-    let verdict = tagged_verdict(&name, tagger, &analysis, options.segments).map_err(in_file)?.noted(&facts);
-    let embedding = embed_analysis(&analysis, layer).map_err(in_file)?;
+    let verdict = analysed_file_verdict(path, tagger, &analysis, options.segments)?;
+    let embedding = embed_analysis(&analysis, layer).map_err(|e| ModelError::about(path, e))?;
     Ok((verdict, embedding))
 }
 

@@ -31,7 +31,7 @@ use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 use crate::embed::embedding_width;
-use crate::registry::{Model, model_identity};
+use crate::registry::{Model, ModelIdentity};
 use crate::verdict::{Probabilities, Verdict};
 
 /// The schema's name and version, in each file's metadata (`genreid.schema`).
@@ -88,23 +88,22 @@ fn segment_fields() -> Fields {
 }
 
 impl BatchSchema {
-    /// The schema of rows from `model`, loaded from `spec` (`None`: the
-    /// default model), with a timeline when `segments` and an embedding
-    /// column when `embedding` names a layer.
+    /// The schema of rows from `model` (named by `identity`), with a
+    /// timeline when `segments` and an embedding column when `embedding`
+    /// names a layer.
     pub fn for_model(
         model: &Model,
-        spec: Option<&str>,
+        identity: &ModelIdentity,
         segments: bool,
         embedding: Option<&str>,
     ) -> crate::Result<Self> {
-        let identity = model_identity(spec)?;
         let embedding_width = match embedding {
             Some(layer) => Some(embedding_width(model, layer)?),
             None => None,
         };
         Ok(BatchSchema {
-            model: identity.name,
-            model_version: identity.version,
+            model: identity.name.clone(),
+            model_version: identity.version.clone(),
             labels: model.labels(),
             tags: model.tags(),
             segments,

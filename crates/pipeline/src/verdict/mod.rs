@@ -225,14 +225,7 @@ pub fn classify_path(model: &Model, path: &Path, options: &ClassifyOptions) -> R
         Model::Tagger(tagger) => {
             let analysis =
                 tagger.analyse_file_with(path, options.hop, &options.cancel, options.max_seconds)?;
-            let facts = AudioFacts {
-                duration_seconds: analysis.duration_seconds,
-                level: analysis.level,
-                warnings: analysis.warnings.clone(),
-            };
-            return tagged_verdict(&name, tagger, &analysis, options.segments)
-                .map(|v| v.noted(&facts))
-                .map_err(in_file);
+            return analysed_file_verdict(path, tagger, &analysis, options.segments);
         }
         Model::Classical(m) if m.preprocessing.segment_seconds > 0.0 => {
             return classify_classical_blocks(m, path, options, BLOCK_SECONDS).map_err(in_file);
@@ -487,8 +480,26 @@ fn classify_tagged(
     tagged_verdict(name, tagger, &analysis, options.segments)
 }
 
+/// The verdict of the file `path` from a tagger's analysis of it, with
+/// what the analysis saw of the audio in its warnings.
+pub(crate) fn analysed_file_verdict(
+    path: &Path,
+    tagger: &Tagger,
+    analysis: &TrackAnalysis,
+    with_segments: bool,
+) -> Result<Verdict> {
+    let facts = AudioFacts {
+        duration_seconds: analysis.duration_seconds,
+        level: analysis.level,
+        warnings: analysis.warnings.clone(),
+    };
+    tagged_verdict(&path.display().to_string(), tagger, analysis, with_segments)
+        .map(|v| v.noted(&facts))
+        .map_err(|e| ModelError::about(path, e))
+}
+
 /// A tagger's verdict from its per-patch outputs.
-pub(crate) fn tagged_verdict(
+fn tagged_verdict(
     name: &str,
     tagger: &Tagger,
     analysis: &TrackAnalysis,
