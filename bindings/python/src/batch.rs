@@ -13,8 +13,8 @@ use genreid_models::pretrained::patch_hop_frames;
 use genreid_pipeline::batch::{BatchOptions, BatchSchema, rows_parquet};
 use genreid_pipeline::verdict::ClassifyOptions;
 use genreid_pipeline::{
-    BUILTIN_MODELS, Model, ModelIdentity, classify_files, classify_samples, embed_path, embed_signal,
-    load_model, model_identity, record,
+    BUILTIN_MODELS, EmbeddingSpec, Model, ModelIdentity, classify_files, classify_samples, embed_path,
+    embed_signal, load_model, model_identity, record,
 };
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
@@ -135,7 +135,8 @@ impl NativeModel {
         if let Some(schema) = self.schemas.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(schema.clone());
         }
-        let schema = Arc::new(BatchSchema::for_model(&self.model, &self.identity, key.0, key.1.as_deref())?);
+        let spec = key.1.as_deref().map(EmbeddingSpec::parse).transpose()?;
+        let schema = Arc::new(BatchSchema::for_model(&self.model, &self.identity, key.0, spec.as_ref())?);
         self.schemas.lock().unwrap_or_else(|e| e.into_inner()).insert(key, schema.clone());
         Ok(schema)
     }
@@ -216,7 +217,7 @@ impl NativeModel {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let options = BatchOptions {
             classify: options(segments, overlap)?,
-            embedding: embedding.clone(),
+            embedding: embedding.as_deref().map(EmbeddingSpec::parse).transpose().map_err(model)?,
             ..Default::default()
         };
         let pool = pool(n_jobs)?;
@@ -275,13 +276,14 @@ impl NativeModel {
         n_jobs: Option<usize>,
     ) -> PyResult<Embeddings<'py>> {
         let options = options(false, overlap)?;
+        let spec = EmbeddingSpec::parse(layer).map_err(model)?;
         let pool = pool(n_jobs)?;
         let model = &*self.model;
         let rows: Vec<Result<Vec<f32>, String>> = py.detach(|| {
             pool.install(|| {
                 paths
                     .par_iter()
-                    .map(|p| embed_path(model, p, layer, &options).map_err(|e| e.to_string()))
+                    .map(|p| embed_path(model, p, &spec, &options).map_err(|e| e.to_string()))
                     .collect()
             })
         });
@@ -300,6 +302,7 @@ impl NativeModel {
     ) -> PyResult<Embeddings<'py>> {
         let sr = rate(sr, "sr")?;
         let options = options(false, overlap)?;
+        let spec = EmbeddingSpec::parse(layer).map_err(model)?;
         let slices = arrays.iter().map(|a| a.as_slice()).collect::<Result<Vec<_>, _>>()?;
         let pool = pool(n_jobs)?;
         let model = &*self.model;
@@ -308,7 +311,7 @@ impl NativeModel {
                 slices
                     .par_iter()
                     .map(|y| {
-                        embed_signal(model, &Signal::new(y.to_vec(), sr), layer, &options)
+                        embed_signal(model, &Signal::new(y.to_vec(), sr), &spec, &options)
                             .map_err(|e| e.to_string())
                     })
                     .collect()

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 mod batch;
 mod errors;
 mod signal;
+mod similar;
 mod spectral;
 
 pub use errors::{AudioError, FeatureError, GenreidError, ModelError, ParameterError};
@@ -44,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     signal::register(m)?;
     spectral::register(m)?;
     batch::register(m)?;
+    similar::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -26,12 +26,13 @@ use anyhow::Result;
 use clap::ValueEnum;
 use genreid_data::{FoundFile, found_audio_files};
 use genreid_models::pretrained::patch_hop_frames;
-use genreid_pipeline::batch::{
-    BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files, plan_batch, run_batch,
-};
+use genreid_pipeline::batch::{BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files};
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
-use genreid_pipeline::{FileOutcome, Model, Verdict, classify_files, load_model, model_identity, record};
+use genreid_pipeline::{
+    EmbeddingSpec, FileOutcome, Model, Verdict, classify_files, load_model, model_identity, record,
+};
 
+use crate::batch_cmd::{Verb, run_rows};
 use crate::progress::Progress;
 
 /// Output formats.
@@ -94,7 +95,8 @@ pub struct Args {
     #[arg(long, default_value_t = 256, requires = "out")]
     part_rows: usize,
     /// Add each track's embedding from this tagger layer to the rows
-    /// (penultimate, taggram, mean_pool, max_pool).
+    /// (penultimate, taggram, mean_pool, max_pool; the patch mean, or
+    /// LAYER/mean+std[/l2] for the library's pooling, L2-normalised).
     #[arg(long, value_name = "LAYER", requires = "out")]
     embedding: Option<String>,
 }
@@ -176,7 +178,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// The files the paths name and the list holds, in that order.
-fn inputs(paths: &[PathBuf], list: Option<&Path>) -> Result<Vec<FoundFile>> {
+pub(crate) fn inputs(paths: &[PathBuf], list: Option<&Path>) -> Result<Vec<FoundFile>> {
     let mut files = if paths.is_empty() { Vec::new() } else { found_audio_files(paths)? };
     if let Some(list) = list {
         files.extend(manifest_files(list)?);
@@ -194,53 +196,18 @@ fn write_rows(
 ) -> Result<ExitCode> {
     let output = BatchOutput::parse(out)?;
     let identity = model_identity(args.model.as_deref())?;
-    let schema = BatchSchema::for_model(model, &identity, args.segments, args.embedding.as_deref())?;
+    let embedding = args.embedding.as_deref().map(EmbeddingSpec::parse).transpose()?;
+    let schema = BatchSchema::for_model(model, &identity, args.segments, embedding.as_ref())?;
     let options = BatchOptions {
         shard: args.shard.unwrap_or(Shard::ALL),
         resume: args.resume,
         part_rows: args.part_rows,
-        embedding: args.embedding.clone(),
+        embedding,
+        file_tags: false,
         classify,
     };
-    if !options.resume && matches!(output, BatchOutput::Folder(_)) {
-        let earlier = output.existing_parts()?.len();
-        if earlier > 0 {
-            eprintln!(
-                "note: {} already holds {earlier} part(s); without --resume, files in them get new rows beside the old",
-                out.display()
-            );
-        }
-    }
-    let plan = plan_batch(inputs, &output, &options)?;
-    let progress = Progress::new(plan.todo.len(), "classify");
-    let summary =
-        run_batch(model, &schema, &plan, &output, &options, &|row| match (&row.verdict, &row.error) {
-            (_, Some(message)) => progress.failed(message),
-            (Some(v), None) => {
-                for w in &v.warnings {
-                    progress.note(&format!("warning: {}: {}", v.path, w.message));
-                }
-                progress.ok();
-            }
-            (None, None) => progress.ok(),
-        });
-    progress.finish();
-    let summary = summary?;
-    eprintln!(
-        "shard {}: classified {}, failed {}, skipped {} already in {} ({} of {} inputs in the shard) \
-         in {:.1} s, {:.2} tracks/s; wrote {} file(s)",
-        options.shard,
-        summary.classified,
-        summary.failed,
-        summary.skipped,
-        out.display(),
-        summary.in_shard,
-        summary.inputs,
-        summary.seconds,
-        summary.tracks_per_second(),
-        summary.written.len(),
-    );
-    Ok(if summary.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let verb = Verb { doing: "classify", done: "classified" };
+    run_rows(model, &schema, inputs, &output, &options, out, verb)
 }
 
 /// An error message without the file name it starts with (the table

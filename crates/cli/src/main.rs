@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout)] // a command line's results go to standard output
 
+mod batch_cmd;
 mod classify_cmd;
 mod dataset;
 mod experiment_cmd;
@@ -13,6 +14,7 @@ mod import_cmd;
 mod network_cmd;
 mod progress;
 mod serve_cmd;
+mod similar_cmd;
 mod spectrogram_cmd;
 mod table;
 mod tag_cmd;
@@ -40,6 +42,12 @@ struct Cli {
 enum Command {
     /// Print the genre of audio files (built-in model, or --model FILE).
     Classify(classify_cmd::Args),
+    /// Write each track's embedding (for similarity search) into a library file; re-runs add new or changed files.
+    Embed(similar_cmd::EmbedArgs),
+    /// List the tracks of a library that sound most like each query (a file, or a track of the library).
+    Similar(similar_cmd::SimilarArgs),
+    /// Make a playlist that moves smoothly from the seeds through a library, as M3U.
+    Playlist(similar_cmd::PlaylistArgs),
     /// Write each file's genre into its own tags (journaled; --undo JOURNAL restores).
     Tag(tag_cmd::Args),
     /// Serve the HTTP API and web page (genre on upload, live dashboard).
@@ -69,6 +77,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify(args) => classify_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),
+        Command::Embed(args) => similar_cmd::embed(args),
+        Command::Similar(args) => similar_cmd::similar(args),
+        Command::Playlist(args) => similar_cmd::playlist(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Train(args) => train_cmd::train(*args),
         Command::Eval(args) => train_cmd::eval(args),

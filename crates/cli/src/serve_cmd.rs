@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use genreid_pipeline::similar::Library;
 use genreid_pipeline::{DEFAULT_MODEL, load_model};
 use genreid_server::{AppState, Config};
 
@@ -39,6 +40,11 @@ pub struct Args {
     /// Connections allowed to wait for their headers at once (more are closed).
     #[arg(long, default_value_t = 256)]
     max_pending_connections: usize,
+    /// A similarity library (`genreid embed --out`): uploads are also
+    /// answered with the tracks that sound most like them (`/api/similar`,
+    /// "sounds like" on the page).
+    #[arg(long, value_name = "LIBRARY")]
+    index: Option<std::path::PathBuf>,
 }
 
 /// Runs the service until Ctrl-C.
@@ -58,7 +64,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if !(args.max_audio_seconds.is_finite() && args.max_audio_seconds > 0.0) {
         anyhow::bail!("--max-audio-seconds must be a positive number, not {}", args.max_audio_seconds);
     }
-    let state = AppState::new(model, name, config);
+    let state = match &args.index {
+        Some(path) => {
+            let library = Library::open(path)?;
+            eprintln!("library: {} tracks from {}", library.len(), path.display());
+            AppState::with_library(model, name, config, library).map_err(anyhow::Error::msg)?
+        }
+        None => AppState::new(model, name, config),
+    };
     genreid_server::run(args.addr, state).with_context(|| format!("cannot serve on {}", args.addr))?;
     Ok(ExitCode::SUCCESS)
 }

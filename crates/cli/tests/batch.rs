@@ -255,11 +255,26 @@ fn a_manifest_names_the_inputs_and_embeddings_are_rows() {
         assert!(row["tags"].contains("rock="), "a tagger's tags are a column");
     }
 
-    // A manifest's paths shard by the text written in it, --resume needs a folder.
-    let output =
-        run(genreid().args(["classify", "--resume", "--files-from"]).arg(&list).arg("--out").arg(&out));
+    // Resuming into one file keeps its rows and rewrites it only with new ones;
+    // rows of another model are never mixed into it.
+    let output = run(genreid()
+        .args(["classify", "--embedding", "penultimate", "--resume", "--files-from"])
+        .arg(&list)
+        .arg("--out")
+        .arg(&out));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && err.contains("classified 0, failed 0, skipped 2"), "{err}");
+    assert_eq!(rows(&out), got);
+    let output = run(genreid()
+        .args(["classify", "--model", "mtt-musicnn", "--embedding", "penultimate", "--resume"])
+        .arg(music.join("pop"))
+        .arg("--out")
+        .arg(&out));
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--resume adds parts to a folder"));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("name a new file"), "{err}");
+    assert_eq!(rows(&out), got, "the file is untouched");
+    // A manifest's paths shard by the text written in it.
     let output =
         run(genreid().args(["classify", "--shard", "3/3", "--files-from"]).arg(&list).arg("--out").arg(&out));
     assert!(!output.status.success());

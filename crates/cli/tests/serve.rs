@@ -24,8 +24,14 @@ impl Server {
             .spawn()
             .unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        // The address is on the line naming the page (a library line may come first).
         let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
+        for _ in 0..10 {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 || line.contains("http://") {
+                break;
+            }
+        }
         let addr = line
             .split("http://")
             .nth(1)
@@ -154,12 +160,77 @@ fn chromedriver() -> PathBuf {
     path
 }
 
+/// A similarity library of 3 GTZAN clips each of metal, classical and
+/// hiphop, made by `genreid embed` in `dir`.
+fn small_library(dir: &std::path::Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut args = vec!["embed".to_string()];
+    for genre in ["metal", "classical", "hiphop"] {
+        for i in 0..3 {
+            let clip = genreid_testkit::shared().join(format!("data/gtzan/{genre}/{genre}.{i:05}.flac"));
+            assert!(clip.is_file(), "{} is missing: ../shared/data is needed", clip.display());
+            args.push(clip.display().to_string());
+        }
+    }
+    let library = dir.join("library.parquet");
+    args.extend(["--out".to_string(), library.display().to_string()]);
+    let made = Command::new(env!("CARGO_BIN_EXE_genreid")).args(&args).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    library
+}
+
+/// `POST /api/similar`: the upload's verdict and its neighbours in the
+/// library, best first; 409 from a service without a library.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similar_answers_neighbours_from_the_library_and_409_without_one() {
+    let dir = std::env::temp_dir().join(format!("genreid-serve-similar-{}", std::process::id()));
+    let library = small_library(&dir);
+    let server = Server::start(&["--index", library.to_str().unwrap()]);
+    let http = reqwest::Client::new();
+    let clip = fixture_bytes("metal_muldjord_chaos_god.wav");
+    let answer =
+        http.post(server.url("/api/similar?k=3&name=chaos.wav")).body(clip.clone()).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["genre"], "metal");
+    let similar = body["similar"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(similar.len(), 3);
+    assert_eq!(similar[0]["genre"], "metal", "{body}");
+    let scores: Vec<f64> = similar.iter().map(|n| n["similarity"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let models: serde_json::Value =
+        http.get(server.url("/api/models")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["library"]["tracks"], 9);
+    assert_eq!(models["library"]["embedding"], "penultimate/mean/l2");
+    // Without a library: a clear 409, and /api/classify answers no neighbours.
+    let plain = Server::start(&[]);
+    let refused = http.post(plain.url("/api/similar")).body(clip.clone()).send().await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("--index"), "{body}");
+    let classified: serde_json::Value = http
+        .post(plain.url("/api/classify?similar=3&name=chaos.wav"))
+        .body(clip)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(classified["genre"], "metal");
+    assert!(classified.get("similar").is_none(), "{classified}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The browser test: headless Chromium opens the page, uploads a
-/// fixture through the file picker, and reads the verdict and the live
-/// dashboard from the page.
+/// fixture through the file picker, and reads the verdict, the tracks that
+/// sound like it, and the live dashboard from the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_classifies_an_upload_and_the_dashboard_updates_in_chromium() {
-    let server = Server::start(&[]);
+    let dir = std::env::temp_dir().join(format!("genreid-page-library-{}", std::process::id()));
+    let library = small_library(&dir);
+    let server = Server::start(&["--index", library.to_str().unwrap()]);
     let port = free_port();
     let mut driver = Command::new(chromedriver())
         .arg(format!("--port={port}"))
@@ -216,6 +287,10 @@ async fn the_page_classifies_an_upload_and_the_dashboard_updates_in_chromium() {
         let verdict = card.find(Locator::Css(".verdict")).await?.text().await?;
         let has_spectrogram = !card.find_all(Locator::Css("canvas.spec")).await?.is_empty();
         let has_timeline = !card.find_all(Locator::Css(".timeline")).await?.is_empty();
+        let mut sounds_like = Vec::new();
+        for item in card.find_all(Locator::Css(".similar .neighbours li")).await? {
+            sounds_like.push((item.attr("data-path").await?.unwrap_or_default(), item.text().await?));
+        }
         // The dashboard counts the upload (it arrives over server-sent events).
         let deadline = Instant::now() + Duration::from_secs(20);
         while browser.find(Locator::Css("#dash-total")).await?.text().await? != "1" {
@@ -236,19 +311,32 @@ async fn the_page_classifies_an_upload_and_the_dashboard_updates_in_chromium() {
             .text()
             .await?;
         let _ = std::fs::remove_file(&silence);
-        Ok::<_, fantoccini::error::CmdError>((genre, verdict, has_spectrogram, has_timeline, bar, warning))
+        Ok::<_, fantoccini::error::CmdError>((
+            genre,
+            verdict,
+            has_spectrogram,
+            has_timeline,
+            bar,
+            warning,
+            sounds_like,
+        ))
     }
     .await;
     let _ = browser.close().await;
     let _ = driver.kill();
     let _ = driver.wait();
     let _ = std::fs::remove_dir_all(&profile);
-    let (genre, verdict, has_spectrogram, has_timeline, bar, warning) = result.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (genre, verdict, has_spectrogram, has_timeline, bar, warning, sounds_like) = result.unwrap();
     assert_eq!(genre, "metal");
     assert!(verdict.starts_with("metal ("), "{verdict}");
     assert!(has_spectrogram && has_timeline);
     assert_eq!(bar, "1");
     assert!(warning.contains("silence"), "{warning}");
+    // "Sounds like": five tracks of the library, the nearest a metal clip.
+    assert_eq!(sounds_like.len(), 5, "{sounds_like:?}");
+    assert!(sounds_like[0].0.contains("/metal/"), "{sounds_like:?}");
+    assert!(sounds_like[0].1.contains("metal ·"), "{sounds_like:?}");
 }
 
 /// `seconds` of 16-bit mono digital silence at 22,050 Hz, as a WAV file.

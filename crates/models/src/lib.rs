@@ -12,7 +12,7 @@
 pub mod builtin;
 mod cancel;
 pub mod classical;
-mod matmul;
+pub mod matmul;
 pub mod neural;
 pub mod pretrained;
 pub mod tensor_file;

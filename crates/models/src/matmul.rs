@@ -7,7 +7,7 @@
 /// A read-only matrix view: element `(r, c)` is `data[r·row_stride + c·col_stride]`.
 /// Rows may overlap (a convolution's sliding windows over one buffer).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MatRef<'a> {
+pub struct MatRef<'a> {
     /// The elements the view reads from.
     pub data: &'a [f32],
     /// Number of rows.
@@ -46,7 +46,7 @@ impl<'a> MatRef<'a> {
 /// # Panics
 /// When the shapes disagree or a view reaches outside its slice (a bug in
 /// the caller, never a property of user input).
-pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
+pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
     assert_eq!(dst.len(), lhs.rows * rhs.cols, "matmul: destination is not {}×{}", lhs.rows, rhs.cols);
     matmul_rows(dst, rhs.cols, lhs, rhs);
 }
@@ -57,7 +57,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
 ///
 /// # Panics
 /// As [`matmul`], and when rows would overlap or `dst` is too short.
-pub(crate) fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+pub fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs: MatRef<'_>) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(lhs.in_bounds() && rhs.in_bounds(), "matmul: a view reaches outside its slice");

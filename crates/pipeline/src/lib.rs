@@ -13,12 +13,14 @@ pub mod batch;
 pub mod embed;
 mod error;
 pub mod registry;
+pub mod similar;
 pub mod training;
 pub mod verdict;
 
 pub use batch::{FileOutcome, classify_files, record, table_files};
 pub use embed::{
-    EMBEDDING_LAYERS, classify_and_embed_path, embed_analysis, embed_path, embed_signal, embedding_width,
+    EMBEDDING_LAYERS, EmbeddingSpec, Pooling, classify_and_embed_loaded, classify_and_embed_path,
+    embed_analysis, embed_path, embed_signal, embedding_width,
 };
 pub use error::{PipelineError, Result};
 pub use genreid_models::BUILTIN_MODELS;

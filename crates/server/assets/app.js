@@ -1,4 +1,5 @@
-// genreid's page: uploads files to /api/classify and draws the answers;
+// genreid's page: uploads files to /api/classify and draws the answers
+// (with "sounds like" neighbours when the service has a library);
 // keeps a live dashboard from /api/stats and the /api/events stream.
 "use strict";
 
@@ -8,6 +9,8 @@ let labels = [];
 const counts = new Map();
 let total = 0;
 let errors = 0;
+// The service's similarity library ({tracks, embedding}), or null.
+let library = null;
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -83,7 +86,30 @@ function showResult(card, answer) {
   }
   const tags = Object.entries(answer.tags || {}).sort((a, b) => b[1] - a[1]).slice(0, 5);
   if (tags.length) card.append(el("p", { className: "legend", textContent: "tags: " + tags.map(([t, p]) => `${t} ${pct(p)}`).join(", ") }));
+  if (answer.similar) card.append(soundsLike(answer.similar));
   card.append(el("p", { className: "legend", textContent: `${answer.duration_seconds.toFixed(1)} s of audio, answered in ${answer.timing_ms.total} ms` }));
+}
+
+// The library tracks nearest the upload, with their similarity (cosine).
+function soundsLike(neighbours) {
+  const section = el("div", { className: "similar" }, el("h4", { textContent: "Sounds like" }));
+  if (!neighbours.length) {
+    section.append(el("p", { className: "legend", textContent: "the library is empty" }));
+    return section;
+  }
+  const list = el("ol", { className: "neighbours" });
+  list.setAttribute("aria-label", "Tracks that sound like this one");
+  for (const n of neighbours) {
+    const file = n.path.split("/").pop();
+    const who = n.artist && n.title ? `${n.artist} – ${n.title}` : file;
+    const item = el("li", { title: n.path },
+      el("span", { className: "who", textContent: who }),
+      el("span", { className: "num", textContent: `${n.genre || "?"} · ${n.similarity.toFixed(2)}` }));
+    item.dataset.path = n.path;
+    list.append(item);
+  }
+  section.append(list);
+  return section;
 }
 
 async function classify(file) {
@@ -91,7 +117,8 @@ async function classify(file) {
   card.setAttribute("aria-busy", "true");
   $("results").prepend(card);
   try {
-    const url = `/api/classify?segments=true&spectrogram=true&name=${encodeURIComponent(file.name)}`;
+    const similar = library ? "&similar=5" : "";
+    const url = `/api/classify?segments=true&spectrogram=true${similar}&name=${encodeURIComponent(file.name)}`;
     const response = await fetch(url, { method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
@@ -125,6 +152,7 @@ function addRecent(event) {
 async function startDashboard() {
   const models = await (await fetch("/api/models")).json();
   $("model-name").textContent = models.loaded.name;
+  library = models.library;
   const stats = await (await fetch("/api/stats")).json();
   labels = stats.labels;
   total = stats.total;

@@ -1,14 +1,15 @@
 //! The JSON API.
 //!
-//! `POST /api/classify` answers
+//! `POST /api/classify` (and `POST /api/similar`, which adds `similar`) answers
 //! `{name, model: {name, kind}, genre, vote, confidence, probabilities: {label: p},
 //! tags: {tag: p}, segments?: [{start, end, genre, probabilities}],
 //! spectrogram?: {bands, frames, seconds, data}, duration_seconds,
 //! truncated_at_seconds?, warnings: [{code, message}],
-//! timing_ms: {queue, decode, inference, total}}`, or an error
+//! timing_ms: {queue, decode, inference, total}, similar?: [{rank, path,
+//! similarity, genre, artist, album, title, tags}]}`, or an error
 //! `{error, status}`: 400 malformed, 404 no such route, 405 wrong method,
 //! 408 upload too slow, 413 too large, 415 not a supported audio format,
-//! 422 corrupt audio, 503 busy (with `Retry-After`), 504 classification too
+//! 409 no library loaded (`/api/similar`), 422 corrupt audio, 503 busy (with `Retry-After`), 504 classification too
 //! slow (its work is cancelled, and the worker is free again).
 
 use std::convert::Infallible;
@@ -24,6 +25,8 @@ use futures_util::Stream;
 use genreid_audio::{AudioError, load_reader_checked};
 use genreid_models::{BUILTIN_MODELS, Cancel, ModelError};
 use genreid_pipeline::Model;
+use genreid_pipeline::classify_and_embed_loaded;
+use genreid_pipeline::similar::{Query as SimilarTo, neighbours_json};
 use genreid_pipeline::verdict::{ClassifyOptions, classify_loaded, load_options};
 use serde::Deserialize;
 use serde_json::json;
@@ -44,7 +47,28 @@ pub struct ClassifyQuery {
     pub spectrogram: bool,
     /// The upload's name, for raw bodies.
     pub name: Option<String>,
+    /// Also answer this many tracks of the library that sound most like
+    /// the upload (`similar`; needs `serve --index`).
+    pub similar: Option<usize>,
 }
+
+/// Query parameters of `POST /api/similar`: those of `/api/classify`, and `k`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SimilarQuery {
+    /// Neighbours to answer (default 10).
+    pub k: Option<usize>,
+    /// Include each 3-s patch's verdict.
+    #[serde(default)]
+    pub segments: bool,
+    /// Include a small mel spectrogram for drawing.
+    #[serde(default)]
+    pub spectrogram: bool,
+    /// The upload's name, for raw bodies.
+    pub name: Option<String>,
+}
+
+/// Neighbours answered at most, whatever `k` asks.
+const MAX_NEIGHBOURS: usize = 100;
 
 /// An error answer: status and a JSON body naming the cause.
 pub struct ApiError {
@@ -86,6 +110,30 @@ fn model_kind(model: &Model) -> &'static str {
         Model::Network(_) => "network",
         Model::Ensemble(_) => "ensemble",
     }
+}
+
+/// `POST /api/similar`: the verdict and the `k` most similar tracks of the
+/// library (`similar: [{rank, path, similarity, genre, artist, album,
+/// title, tags}]`); 409 when the service has no library.
+pub async fn similar(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<SimilarQuery>,
+    request: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.library.is_none() {
+        state.record_error("no_library");
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no library loaded: start the service with `genreid serve --index LIBRARY.parquet`",
+        ));
+    }
+    let query = ClassifyQuery {
+        segments: query.segments,
+        spectrogram: query.spectrogram,
+        name: query.name,
+        similar: Some(query.k.unwrap_or(10)),
+    };
+    classify(State(state), Query(query), request).await
 }
 
 /// `POST /api/classify`.
@@ -139,6 +187,8 @@ async fn classify_upload(
     let queued = start.elapsed();
     let with_segments = query.segments;
     let with_picture = query.spectrogram;
+    // Neighbours only where a library is loaded (the page asks whenever it is).
+    let neighbours = query.similar.filter(|_| state.library.is_some()).map(|k| k.min(MAX_NEIGHBOURS));
     // Decoding starts as soon as the upload's name is known and runs while
     // the bytes arrive, on the blocking pool.
     let launch = |name: String, reader: ChunkReader| {
@@ -163,7 +213,7 @@ async fn classify_upload(
                 cancel,
                 max_seconds: job_state.config.max_audio_seconds,
             };
-            let verdict = classify_loaded(model, &loaded, &name, &options).map_err(|e| match e {
+            let failed = |e: ModelError| match e {
                 ModelError::Cancelled => {
                     job_state.metrics.cancel();
                     ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled")
@@ -174,10 +224,24 @@ async fn classify_upload(
                         if message.starts_with(&name) { message } else { format!("{name}: {message}") };
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
                 }
-            })?;
+            };
+            let (verdict, similar) = match (neighbours, &job_state.library) {
+                (Some(k), Some(library)) => {
+                    let spec = library.embedding_spec();
+                    let (verdict, vector) =
+                        classify_and_embed_loaded(model, &loaded, &name, &spec, &options).map_err(failed)?;
+                    library
+                        .check_width(&name, &vector)
+                        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+                    let query = SimilarTo { name: name.clone(), row: None, vector };
+                    let found = library.similar(std::slice::from_ref(&query), k).pop().unwrap_or_default();
+                    (verdict, Some(neighbours_json(library, &found)))
+                }
+                _ => (classify_loaded(model, &loaded, &name, &options).map_err(failed)?, None),
+            };
             let picture = with_picture.then(|| spectrogram::picture(&loaded.signal)).flatten();
             let inferred = t0.elapsed() - decoded;
-            Ok::<_, ApiError>((verdict, picture, decoded, inferred))
+            Ok::<_, ApiError>((verdict, similar, picture, decoded, inferred))
         })
     };
     let job = tokio::time::timeout_at(
@@ -187,7 +251,7 @@ async fn classify_upload(
     .await
     .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
     .map_err(upload_error)?;
-    let (verdict, picture, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
+    let (verdict, similar, picture, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "classification did not finish in time"))?
         .map_err(|e| {
@@ -227,6 +291,9 @@ async fn classify_upload(
     if let Some(picture) = picture {
         body["spectrogram"] = json!(picture);
     }
+    if let Some(similar) = similar {
+        body["similar"] = json!(similar);
+    }
     Ok(Json(body))
 }
 
@@ -241,6 +308,10 @@ pub async fn models(State(state): State<Arc<AppState>>) -> Json<serde_json::Valu
             "labels": state.model.labels(),
             "tags": state.model.tags(),
         },
+        "library": state.library.as_ref().map(|l| json!({
+            "tracks": l.len(),
+            "embedding": l.embedding_spec().label(),
+        })),
         "builtin": builtin,
     }))
 }

@@ -5,6 +5,9 @@
 //! - `POST /api/classify[?segments=true&spectrogram=true&name=NAME]`: audio as
 //!   the request body or as a `multipart/form-data` field; answers the verdict
 //!   as JSON ([`api`]);
+//! - `POST /api/similar[?k=10&…]` (with `serve --index LIBRARY`): the same
+//!   upload answered with its verdict and its `similar` tracks in the
+//!   library, from one analysis; `/api/classify?similar=K` adds them too;
 //! - `GET /api/models`, `GET /api/stats`, `GET /api/events` (server-sent
 //!   events: `verdict` per classified upload, `refused` per refused one), `GET /health`,
 //!   `GET /metrics` (Prometheus text format);
@@ -37,6 +40,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use genreid_pipeline::Model;
+use genreid_pipeline::similar::Library;
 use tokio::sync::{Semaphore, broadcast};
 
 pub use metrics::Metrics;
@@ -122,6 +126,8 @@ pub struct AppState {
     pub model: Arc<Model>,
     /// Its name (built-in name or file path).
     pub model_name: String,
+    /// The similarity library uploads are compared with (`serve --index`).
+    pub library: Option<Arc<Library>>,
     /// Limits.
     pub config: Config,
     admission: Arc<Semaphore>,
@@ -138,10 +144,29 @@ pub struct AppState {
 impl AppState {
     /// A state serving `model` under `config`.
     pub fn new(model: Model, model_name: String, config: Config) -> Arc<Self> {
+        Arc::new(Self::build(model, model_name, config, None))
+    }
+
+    /// A state serving `model` under `config` that also compares uploads
+    /// with `library` (`model` must be a tagger, to embed them).
+    pub fn with_library(
+        model: Model,
+        model_name: String,
+        config: Config,
+        library: Library,
+    ) -> Result<Arc<Self>, String> {
+        if !matches!(model, Model::Tagger(_)) {
+            return Err(format!("--index needs a tagger model to embed uploads; {model_name} is not one"));
+        }
+        Ok(Arc::new(Self::build(model, model_name, config, Some(Arc::new(library)))))
+    }
+
+    fn build(model: Model, model_name: String, config: Config, library: Option<Arc<Library>>) -> Self {
         let (events, _) = broadcast::channel(256);
-        Arc::new(Self {
+        Self {
             model: Arc::new(model),
             model_name,
+            library,
             admission: Arc::new(Semaphore::new(config.workers.max(1) + config.queue)),
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config,
@@ -150,7 +175,7 @@ impl AppState {
             events,
             stats: Mutex::new(Stats::default()),
             started: Instant::now(),
-        })
+        }
     }
 
     fn record(&self, event: Event) {
@@ -182,6 +207,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/app.js", get(page::script))
         .route("/style.css", get(page::style))
         .route("/api/classify", post(api::classify))
+        .route("/api/similar", post(api::similar))
         .route("/api/models", get(api::models))
         .route("/api/stats", get(api::stats))
         .route("/api/events", get(api::events))

@@ -219,8 +219,21 @@ def classify(inputs: Union[Input, Iterable[Input]], model: Union[str, os.PathLik
 
 def embed(inputs: Union[Input, Iterable[Input]], model: Union[str, os.PathLike, Model] = DEFAULT_MODEL, *,
           sr: float = 22050, layer: str = "penultimate", overlap: float = 0.0, errors: str = "raise",
-          n_jobs: Optional[int] = None, progress: Optional[bool] = None) -> np.ndarray:
-    """Track embeddings ``[n_inputs, dim]`` from a tagger (see ``Model.embed``)."""
+          n_jobs: Optional[int] = None, progress: Optional[bool] = None,
+          out: Optional[Union[str, os.PathLike]] = None) -> Any:
+    """Track embeddings ``[n_inputs, dim]`` from a tagger (see ``Model.embed``).
+
+    With ``out``, the embeddings go into a similarity library instead, as
+    ``genreid embed PATHS --out OUT`` (files and folders only; see
+    ``genreid.embed_library``), and the summary is returned.
+    """
+    if out is not None:
+        from .similar import embed_library
+        if isinstance(model, Model):
+            raise _native.ParameterError("embed(out=...) takes a model name or file, not a loaded Model")
+        if layer not in ("penultimate", "taggram", "mean_pool", "max_pool") or overlap != 0.0:
+            raise _native.ParameterError("embed(out=...) takes a plain layer name and no overlap")
+        return embed_library(inputs, out, model, layer=layer, n_jobs=n_jobs)
     return _model(model).embed(inputs, sr=sr, layer=layer, overlap=overlap, errors=errors, n_jobs=n_jobs,
                                progress=progress)
 

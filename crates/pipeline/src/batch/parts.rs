@@ -164,11 +164,16 @@ impl PartWriter {
 
 /// Writes `batch` to `path` atomically (dot-named temporary file, sync, rename).
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    write_parquet_batches(path, std::slice::from_ref(batch))
+}
+
+/// Writes `batches` (of one schema, the first's) to `path` atomically, as [`write_parquet`].
+pub fn write_parquet_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = parent_of(path).join(format!(".{name}.{}.tmp", std::process::id()));
     let written = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
         let file = File::create(&tmp)?;
-        encode(file.try_clone()?, batch)?;
+        encode_all(file.try_clone()?, batches)?;
         file.sync_all()?;
         Ok(())
     })();
@@ -190,9 +195,61 @@ pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
 
 /// Snappy-compressed Parquet of one batch into `sink`.
 fn encode(sink: impl std::io::Write + Send, batch: &RecordBatch) -> parquet::errors::Result<()> {
+    encode_all(sink, std::slice::from_ref(batch))
+}
+
+/// Snappy-compressed Parquet of batches into `sink`, under the first's schema.
+fn encode_all(sink: impl std::io::Write + Send, batches: &[RecordBatch]) -> parquet::errors::Result<()> {
+    let Some(first) = batches.first() else {
+        return Err(parquet::errors::ParquetError::General("no rows to write".into()));
+    };
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let mut writer = ArrowWriter::try_new(sink, batch.schema(), Some(props))?;
-    writer.write(batch)?;
+    let mut writer = ArrowWriter::try_new(sink, first.schema(), Some(props))?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
     writer.close()?;
     Ok(())
+}
+
+/// The rows of the Parquet file `path`, as batches of `schema` (whose
+/// fields they must have), less those whose `path` is in `replaced`: what
+/// a file output resumed or updated keeps of its earlier runs.
+pub fn kept_rows(
+    path: &Path,
+    schema: &arrow_schema::SchemaRef,
+    model_version: &str,
+    replaced: &HashSet<String>,
+) -> Result<Vec<RecordBatch>> {
+    let unlike = |why: String| {
+        PipelineError::Invalid(format!(
+            "{}: {why}; name a new file, or remove this one to start again",
+            path.display()
+        ))
+    };
+    let read = (|| -> std::result::Result<Vec<RecordBatch>, Box<dyn std::error::Error>> {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+        Ok(builder.build()?.collect::<std::result::Result<Vec<_>, _>>()?)
+    })()
+    .map_err(|e| failed(path, "cannot read the rows already there", e))?;
+    let mut kept = Vec::with_capacity(read.len());
+    for batch in read {
+        if batch.schema().fields() != schema.fields() {
+            return Err(unlike("its rows have other columns (another model, or other options)".into()));
+        }
+        let column = |name: &str| batch.column_by_name(name).and_then(|c| c.as_string_opt::<i32>().cloned());
+        let (Some(paths), Some(versions)) = (column("path"), column("model_version")) else {
+            return Err(unlike("its rows have no path or model_version".into()));
+        };
+        if let Some(other) = versions.iter().flatten().find(|v| *v != model_version) {
+            return Err(unlike(format!("its rows come from model {other}, this run's from {model_version}")));
+        }
+        let keep: arrow_array::BooleanArray =
+            (0..batch.num_rows()).map(|i| Some(!replaced.contains(paths.value(i)))).collect();
+        let batch = arrow_select::filter::filter_record_batch(&batch, &keep)
+            .and_then(|b| b.with_schema(schema.clone()))
+            .map_err(|e| failed(path, "cannot keep the rows already there", e))?;
+        kept.push(batch);
+    }
+    Ok(kept)
 }

@@ -11,10 +11,13 @@ use genreid_data::FoundFile;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::parts::{BatchOutput, DoneKey, PartWriter, done_keys, parquet_bytes, write_parquet};
+use super::parts::{
+    BatchOutput, DoneKey, PartWriter, done_keys, kept_rows, parquet_bytes, write_parquet_batches,
+};
+use super::schema::FileTags;
 use super::schema::{BatchRow, BatchSchema};
 use super::shard::Shard;
-use crate::embed::classify_and_embed_path;
+use crate::embed::{EmbeddingSpec, classify_and_embed_path};
 use crate::error::{PipelineError, Result};
 use crate::registry::Model;
 use crate::verdict::{ClassifyOptions, classify_path};
@@ -29,8 +32,10 @@ pub struct BatchOptions {
     pub resume: bool,
     /// Files per part written to a folder: what a killed run can lose.
     pub part_rows: usize,
-    /// The embedding layer to add to each row (taggers only).
-    pub embedding: Option<String>,
+    /// The embedding to add to each row (taggers only).
+    pub embedding: Option<EmbeddingSpec>,
+    /// Whether rows carry the files' artist, album and title (read from their tags).
+    pub file_tags: bool,
     /// How each file is classified.
     pub classify: ClassifyOptions,
 }
@@ -42,6 +47,7 @@ impl Default for BatchOptions {
             resume: false,
             part_rows: 256,
             embedding: None,
+            file_tags: false,
             classify: Default::default(),
         }
     }
@@ -106,17 +112,7 @@ pub fn plan_batch(inputs: Vec<FoundFile>, output: &BatchOutput, options: &BatchO
         .filter(|f| options.shard.holds(&f.relative) && seen.insert(f.path.clone()))
         .collect();
     let in_shard = mine.len();
-    let done: HashSet<DoneKey> = if options.resume {
-        if let BatchOutput::File(path) = output {
-            return Err(PipelineError::Invalid(format!(
-                "{}: --resume adds parts to a folder; name a folder (for example out/) instead of a .parquet file",
-                path.display()
-            )));
-        }
-        done_keys(output)?
-    } else {
-        HashSet::new()
-    };
+    let done: HashSet<DoneKey> = if options.resume { done_keys(output)? } else { HashSet::new() };
     let todo: Vec<FoundFile> = mine
         .into_iter()
         .filter(|f| match file_stamp(&f.path) {
@@ -147,7 +143,7 @@ pub fn batch_row(model: &Model, file: &FoundFile, options: &BatchOptions) -> Bat
         }
     }
     let outcome = match &options.embedding {
-        Some(layer) => classify_and_embed_path(model, &file.path, layer, &options.classify)
+        Some(spec) => classify_and_embed_path(model, &file.path, spec, &options.classify)
             .map(|(verdict, embedding)| (verdict, Some(embedding))),
         None => classify_path(model, &file.path, &options.classify).map(|verdict| (verdict, None)),
     };
@@ -155,10 +151,31 @@ pub fn batch_row(model: &Model, file: &FoundFile, options: &BatchOptions) -> Bat
         Ok((verdict, embedding)) => {
             row.verdict = Some(verdict);
             row.embedding = embedding;
+            if options.file_tags {
+                row.file_tags = read_file_tags(&file.path);
+            }
         }
         Err(e) => row.error = Some(e.to_string()),
     }
     row
+}
+
+/// The artist, album and title in `path`'s tags; empty when it has none or
+/// they cannot be read (the audio was read already: tags are a nicety).
+pub fn read_file_tags(path: &Path) -> FileTags {
+    use lofty::file::TaggedFileExt;
+    use lofty::tag::Accessor;
+    let options = lofty::config::ParseOptions::new().read_properties(false);
+    let Ok(tagged) = lofty::probe::Probe::open(path).and_then(|p| p.options(options).read()) else {
+        return FileTags::default();
+    };
+    let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) else {
+        return FileTags::default();
+    };
+    let text = |value: Option<std::borrow::Cow<'_, str>>| {
+        value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    };
+    FileTags { artist: text(tag.artist()), album: text(tag.album()), title: text(tag.title()) }
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -193,6 +210,17 @@ pub fn run_batch(
         skipped: plan.skipped,
         ..Default::default()
     };
+    // Resuming a file rewrites it whole: its earlier rows (less those redone
+    // now) and the new ones. Read first, so rows of another model or other
+    // options are refused before any work is done.
+    let mut batches = Vec::new();
+    if let BatchOutput::File(path) = output
+        && options.resume
+        && path.is_file()
+    {
+        let redone: HashSet<String> = plan.todo.iter().map(|f| f.path.display().to_string()).collect();
+        batches = kept_rows(path, &schema.arrow_schema(), &schema.model_version, &redone)?;
+    }
     let mut all_rows = Vec::new();
     let mut parts = match output {
         BatchOutput::Folder(dir) => Some(PartWriter::new(dir, options.shard)),
@@ -215,8 +243,13 @@ pub fn run_batch(
         }
     }
     if let BatchOutput::File(path) = output {
-        write_parquet(path, &arrow_batch(schema, &all_rows)?)?;
-        summary.written.push(path.clone());
+        if !all_rows.is_empty() || batches.is_empty() {
+            batches.push(arrow_batch(schema, &all_rows)?);
+        }
+        if !all_rows.is_empty() || !path.is_file() || !options.resume {
+            write_parquet_batches(path, &batches)?;
+            summary.written.push(path.clone());
+        }
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -15,7 +15,8 @@
 //! | `duration_seconds` | float64 | audio analysed |
 //! | `warnings` | list\<utf8\> | the verdict's warning codes |
 //! | `segments` | list\<struct\<start, end: float64, genre: utf8\>\> | only with segments asked for |
-//! | `embedding` | fixed_size_list\<float32\>\[d\] | only with an embedding asked for |
+//! | `embedding` | fixed_size_list\<float32\>\[d\] | only with an embedding asked for (its spec, such as `penultimate/mean+std/l2`, in the metadata under `genreid.embedding`) |
+//! | `artist`, `album`, `title` | utf8 | only with file tags asked for (`genreid embed`): the file's own tags, null where it has none |
 //! | `error` | utf8 | why a file has no verdict (null when it has one) |
 //!
 //! A failed file's row has its path and `error`, with the verdict's columns null.
@@ -30,7 +31,7 @@ use arrow_array::{
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
-use crate::embed::embedding_width;
+use crate::embed::{EmbeddingSpec, embedding_width};
 use crate::registry::{Model, ModelIdentity};
 use crate::verdict::{Probabilities, Verdict};
 
@@ -54,8 +55,21 @@ pub struct BatchRow {
     pub verdict: Option<Verdict>,
     /// Its embedding, when asked for.
     pub embedding: Option<Vec<f32>>,
+    /// The artist, album and title its tags name, when asked for.
+    pub file_tags: FileTags,
     /// Why it has no verdict.
     pub error: Option<String>,
+}
+
+/// The artist, album and title a file's own tags name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTags {
+    /// The track's artist.
+    pub artist: Option<String>,
+    /// Its album.
+    pub album: Option<String>,
+    /// Its title.
+    pub title: Option<String>,
 }
 
 /// What a run's rows hold beyond the fixed columns.
@@ -73,6 +87,10 @@ pub struct BatchSchema {
     pub segments: bool,
     /// The embedding's width (`None`: no `embedding` column).
     pub embedding_width: Option<usize>,
+    /// The embedding's spec label (`genreid.embedding` in the metadata).
+    pub embedding_spec: Option<String>,
+    /// Whether rows carry the files' artist, album and title.
+    pub file_tags: bool,
 }
 
 fn float_fields(names: &[String]) -> Fields {
@@ -95,10 +113,10 @@ impl BatchSchema {
         model: &Model,
         identity: &ModelIdentity,
         segments: bool,
-        embedding: Option<&str>,
+        embedding: Option<&EmbeddingSpec>,
     ) -> crate::Result<Self> {
         let embedding_width = match embedding {
-            Some(layer) => Some(embedding_width(model, layer)?),
+            Some(spec) => Some(embedding_width(model, spec)?),
             None => None,
         };
         Ok(BatchSchema {
@@ -108,7 +126,15 @@ impl BatchSchema {
             tags: model.tags(),
             segments,
             embedding_width,
+            embedding_spec: embedding.map(EmbeddingSpec::label),
+            file_tags: false,
         })
+    }
+
+    /// This schema with the `artist`, `album` and `title` columns.
+    pub fn with_file_tags(mut self) -> Self {
+        self.file_tags = true;
+        self
     }
 
     /// The Arrow schema, with `genreid.schema` and the genreid version in its metadata.
@@ -139,12 +165,19 @@ impl BatchSchema {
             let item = Arc::new(Field::new_list_field(DataType::Float32, false));
             fields.push(Field::new("embedding", DataType::FixedSizeList(item, width as i32), true));
         }
+        if self.file_tags {
+            fields.extend(["artist", "album", "title"].map(|name| utf8(name, true)));
+        }
         fields.push(utf8("error", true));
-        let metadata = [
+        let mut metadata: std::collections::HashMap<String, String> = [
             ("genreid.schema".to_string(), SCHEMA_VERSION.to_string()),
             ("genreid.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ];
-        let metadata: std::collections::HashMap<String, String> = metadata.into_iter().collect();
+        ]
+        .into_iter()
+        .collect();
+        if let Some(spec) = &self.embedding_spec {
+            metadata.insert("genreid.embedding".to_string(), spec.clone());
+        }
         Arc::new(Schema::new(fields).with_metadata(metadata))
     }
 
@@ -191,6 +224,11 @@ impl BatchSchema {
         }
         if let Some(width) = self.embedding_width {
             columns.push(embedding_list(rows, width)?);
+        }
+        if self.file_tags {
+            columns.push(strings(&|r| r.file_tags.artist.clone()));
+            columns.push(strings(&|r| r.file_tags.album.clone()));
+            columns.push(strings(&|r| r.file_tags.title.clone()));
         }
         columns.push(strings(&|r| r.error.clone()));
         RecordBatch::try_new(self.arrow_schema(), columns)

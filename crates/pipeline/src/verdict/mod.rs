@@ -498,6 +498,19 @@ pub(crate) fn analysed_file_verdict(
         .map_err(|e| ModelError::about(path, e))
 }
 
+/// The verdict of audio loaded with [`load_options`] from a tagger's
+/// analysis of its signal, with the loader's warnings, as [`classify_loaded`] gives it.
+pub(crate) fn analysed_loaded_verdict(
+    loaded: &Loaded,
+    name: &str,
+    tagger: &Tagger,
+    analysis: &TrackAnalysis,
+    with_segments: bool,
+) -> Result<Verdict> {
+    let facts = AudioFacts { warnings: loaded.warnings.clone(), ..AudioFacts::of(&loaded.signal) };
+    Ok(tagged_verdict(name, tagger, analysis, with_segments)?.noted(&facts))
+}
+
 /// A tagger's verdict from its per-patch outputs.
 fn tagged_verdict(
     name: &str,
