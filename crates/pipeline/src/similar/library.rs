@@ -177,6 +177,9 @@ impl Library {
             .and_then(|c| c.as_fixed_size_list_opt().cloned())
             .ok_or("embedding is not a fixed-size list")?;
         let width = embeddings.value_length() as usize;
+        if self.dim != 0 && width != self.dim {
+            return Err(format!("embeddings {width} wide after others {} wide", self.dim));
+        }
         let values =
             embeddings.values().as_primitive_opt::<Float32Type>().ok_or("embedding is not float32")?;
         let text = |column: &Option<arrow_array::StringArray>, i: usize| {
