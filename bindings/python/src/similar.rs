@@ -11,7 +11,7 @@ use genreid_pipeline::similar::{
     Library, PlaylistOptions, Query, Spread, Track, library_batch, neighbours_json, playlist,
 };
 use genreid_pipeline::verdict::ClassifyOptions;
-use genreid_pipeline::{EmbeddingSpec, Model, Pooling, load_model, model_identity};
+use genreid_pipeline::{EmbeddingSpec, Model, load_model, model_identity};
 use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 
@@ -40,8 +40,7 @@ fn embed_library(
     pooling: String,
     n_jobs: Option<usize>,
 ) -> PyResult<(usize, usize, usize, Vec<(String, String)>)> {
-    let spec = EmbeddingSpec { layer, pooling: Pooling::named(&pooling).map_err(model)?, normalise: true };
-    let spec = EmbeddingSpec::parse(&spec.label()).map_err(model)?;
+    let spec = EmbeddingSpec::named(&layer, &pooling, true).map_err(model)?;
     let pool = pool(n_jobs)?;
     py.detach(|| {
         let loaded = load_model(model_spec.as_deref()).map_err(model)?;

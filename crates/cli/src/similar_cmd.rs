@@ -17,7 +17,7 @@ use genreid_pipeline::similar::{
     neighbours_json, playlist as walk, write_atomically,
 };
 use genreid_pipeline::verdict::ClassifyOptions;
-use genreid_pipeline::{EmbeddingSpec, Pooling, load_model, model_identity};
+use genreid_pipeline::{EmbeddingSpec, load_model, model_identity};
 use serde_json::json;
 
 use crate::batch_cmd::{Verb, run_rows};
@@ -60,9 +60,7 @@ pub struct EmbedArgs {
 /// since: other size or modification time); exit status 1 when any failed.
 pub fn embed(args: EmbedArgs) -> Result<ExitCode> {
     let model = load_model(args.model.as_deref())?;
-    let spec =
-        EmbeddingSpec { layer: args.layer.clone(), pooling: Pooling::named(&args.pooling)?, normalise: true };
-    let spec = EmbeddingSpec::parse(&spec.label())?;
+    let spec = EmbeddingSpec::named(&args.layer, &args.pooling, true)?;
     let output = BatchOutput::parse(&args.out)?;
     let identity = model_identity(args.model.as_deref())?;
     let shard = args.shard.unwrap_or(Shard::ALL);

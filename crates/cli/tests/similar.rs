@@ -166,32 +166,14 @@ fn a_library_is_built_incrementally_and_searched() {
     // Approximate search agrees with exact search here, and its graph is kept.
     let exact =
         text(&genreid(&["similar", query.to_str().unwrap(), "--index", lib, "-k", "5", "--format", "m3u"])).0;
-    let approx = genreid(&[
-        "similar",
-        query.to_str().unwrap(),
-        "--index",
-        lib,
-        "-k",
-        "5",
-        "--format",
-        "m3u",
-        "--approximate",
-    ]);
+    let approximate =
+        ["similar", query.to_str().unwrap(), "--index", lib, "-k", "5", "--format", "m3u", "--approximate"];
+    let approx = genreid(&approximate);
     let (approx_out, approx_err) = text(&approx);
     assert_eq!(approx_out, exact);
     assert!(approx_err.contains("built the search graph of 14 tracks"), "{approx_err}");
     assert!(root.join("library.parquet.hnsw").is_file());
-    let again = text(&genreid(&[
-        "similar",
-        query.to_str().unwrap(),
-        "--index",
-        lib,
-        "-k",
-        "5",
-        "--format",
-        "m3u",
-        "--approximate",
-    ]));
+    let again = text(&genreid(&approximate));
     assert_eq!(again.0, exact);
     assert!(!again.1.contains("built"), "the kept graph is reused: {}", again.1);
 

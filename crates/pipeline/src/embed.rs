@@ -83,6 +83,12 @@ impl EmbeddingSpec {
         Self { layer: "penultimate".into(), pooling: Pooling::Mean, normalise: true }
     }
 
+    /// The spec of `layer` pooled by `pooling` (by name), checked as [`EmbeddingSpec::parse`] checks.
+    pub fn named(layer: &str, pooling: &str, normalise: bool) -> Result<Self> {
+        let l2 = if normalise { "/l2" } else { "" };
+        Self::parse(&format!("{layer}/{}{l2}", Pooling::named(pooling)?.name()))
+    }
+
     /// The spec written `layer/pooling[/l2]` (as [`EmbeddingSpec::label`] writes it).
     pub fn parse(text: &str) -> Result<Self> {
         let mut parts = text.split('/');
