@@ -207,6 +207,9 @@ async fn similar_answers_neighbours_from_the_library_and_409_without_one() {
     let plain = Server::start(&[]);
     let refused = http.post(plain.url("/api/similar")).body(clip.clone()).send().await.unwrap();
     assert_eq!(refused.status(), 409);
+    // Refused unread, the upload leaves the connection unusable: the answer
+    // says so, and the next request below gets a fresh one.
+    assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("--index"), "{body}");
     let classified: serde_json::Value = http

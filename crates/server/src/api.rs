@@ -87,6 +87,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.message, "status": self.status.as_u16() }));
         let mut response = (self.status, body).into_response();
+        // The upload may be left partly unread (refused before or while it
+        // streamed in): the connection cannot carry another request, so say
+        // so, or a pooling client sends its next one into a closed socket.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
