@@ -48,13 +48,16 @@ fn embed_library(
         let (schema, options) = library_batch(&loaded, &identity, spec, Shard::ALL, 256).map_err(pipeline)?;
         let output = BatchOutput::parse(&out).map_err(pipeline)?;
         let inputs = found_audio_files(&paths).map_err(data)?;
-        let plan = plan_batch(inputs, &output, &options).map_err(pipeline)?;
+        let plan = plan_batch(inputs, &output, &options.run).map_err(pipeline)?;
         let errors = std::sync::Mutex::new(Vec::new());
         let summary = pool
             .install(|| {
                 run_batch(&loaded, &schema, &plan, &output, &options, &|row| {
                     if let Some(e) = &row.error {
-                        errors.lock().unwrap_or_else(|p| p.into_inner()).push((row.path.clone(), e.clone()));
+                        errors
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((row.stamp.path.clone(), e.clone()));
                     }
                 })
             })

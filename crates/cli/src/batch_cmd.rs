@@ -1,13 +1,13 @@
-//! The batch run into Parquet that `classify --out` and `embed` share:
-//! the plan, a progress bar, and the summary on stderr.
+//! The batch run into Parquet that `classify --out`, `embed` and
+//! `features --out DIR/` share: the plan, a progress bar, and the summary
+//! on stderr.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use genreid_data::FoundFile;
-use genreid_pipeline::Model;
-use genreid_pipeline::batch::{BatchOptions, BatchOutput, BatchSchema, plan_batch, run_batch};
+use genreid_pipeline::batch::{BatchOutput, BatchRow, FeatureFileRows, RowKind, RunOptions, plan_batch};
 
 use crate::progress::Progress;
 
@@ -20,30 +20,9 @@ pub struct Verb {
     pub done: &'static str,
 }
 
-/// Runs the batch of `inputs` into `output` (named `out` by the user).
-/// Exit status 1 when any file failed.
-pub fn run_rows(
-    model: &Model,
-    schema: &BatchSchema,
-    inputs: Vec<FoundFile>,
-    output: &BatchOutput,
-    options: &BatchOptions,
-    out: &Path,
-    verb: Verb,
-) -> Result<ExitCode> {
-    let done = verb.done;
-    if !options.resume && matches!(output, BatchOutput::Folder(_)) {
-        let earlier = output.existing_parts()?.len();
-        if earlier > 0 {
-            eprintln!(
-                "note: {} already holds {earlier} part(s); without --resume, files in them get new rows beside the old",
-                out.display()
-            );
-        }
-    }
-    let plan = plan_batch(inputs, output, options)?;
-    let progress = Progress::new(plan.todo.len(), verb.doing);
-    let summary = run_batch(model, schema, &plan, output, options, &|row| match (&row.verdict, &row.error) {
+/// Reports a verdict row on the progress bar: its failure or warnings.
+pub fn verdict_progress(progress: &Progress, row: &BatchRow) {
+    match (&row.verdict, &row.error) {
         (_, Some(message)) => progress.failed(message),
         (Some(v), None) => {
             for w in &v.warnings {
@@ -52,13 +31,53 @@ pub fn run_rows(
             progress.ok();
         }
         (None, None) => progress.ok(),
-    });
+    }
+}
+
+/// Reports a file's feature rows on the progress bar: its failure or notes.
+pub fn features_progress(progress: &Progress, row: &FeatureFileRows) {
+    match &row.outcome {
+        Ok(table) => {
+            for note in &table.notes {
+                progress.note(&format!("warning: {note}"));
+            }
+            progress.ok();
+        }
+        Err(message) => progress.failed(message),
+    }
+}
+
+/// Runs the batch of `inputs` with `kind` into `output` (named `out` by
+/// the user), reporting each file with `report`. Exit status 1 when any
+/// file failed.
+pub fn run_rows<K: RowKind>(
+    kind: &K,
+    inputs: Vec<FoundFile>,
+    output: &BatchOutput,
+    run: &RunOptions,
+    out: &Path,
+    verb: Verb,
+    report: &(dyn Fn(&Progress, &K::Row) + Sync),
+) -> Result<ExitCode> {
+    let done = verb.done;
+    if !run.resume && matches!(output, BatchOutput::Folder(_)) {
+        let earlier = output.existing_parts()?.len();
+        if earlier > 0 {
+            eprintln!(
+                "note: {} already holds {earlier} part(s); without --resume, files in them get new rows beside the old",
+                out.display()
+            );
+        }
+    }
+    let plan = plan_batch(inputs, output, run)?;
+    let progress = Progress::new(plan.todo.len(), verb.doing);
+    let summary = genreid_pipeline::batch::run_rows(kind, &plan, output, run, &|row| report(&progress, row));
     progress.finish();
     let summary = summary?;
     eprintln!(
         "shard {}: {done} {}, failed {}, skipped {} already in {} ({} of {} inputs in the shard) \
          in {:.1} s, {:.2} tracks/s; wrote {} file(s)",
-        options.shard,
+        run.shard,
         summary.classified,
         summary.failed,
         summary.skipped,

@@ -26,13 +26,15 @@ use anyhow::Result;
 use clap::ValueEnum;
 use genreid_data::{FoundFile, found_audio_files};
 use genreid_models::pretrained::patch_hop_frames;
-use genreid_pipeline::batch::{BatchOptions, BatchOutput, BatchSchema, Shard, manifest_files};
+use genreid_pipeline::batch::{
+    BatchOptions, BatchOutput, BatchSchema, ClassifyRows, RunOptions, Shard, manifest_files,
+};
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
 use genreid_pipeline::{
     EmbeddingSpec, FileOutcome, Model, Verdict, classify_files, load_model, model_identity, record,
 };
 
-use crate::batch_cmd::{Verb, run_rows};
+use crate::batch_cmd::{Verb, run_rows, verdict_progress};
 use crate::progress::Progress;
 
 /// Output formats.
@@ -199,15 +201,18 @@ fn write_rows(
     let embedding = args.embedding.as_deref().map(EmbeddingSpec::parse).transpose()?;
     let schema = BatchSchema::for_model(model, &identity, args.segments, embedding.as_ref())?;
     let options = BatchOptions {
-        shard: args.shard.unwrap_or(Shard::ALL),
-        resume: args.resume,
-        part_rows: args.part_rows,
+        run: RunOptions {
+            shard: args.shard.unwrap_or(Shard::ALL),
+            resume: args.resume,
+            part_rows: args.part_rows,
+        },
         embedding,
         file_tags: false,
         classify,
     };
     let verb = Verb { doing: "classify", done: "classified" };
-    run_rows(model, &schema, inputs, &output, &options, out, verb)
+    let kind = ClassifyRows { model, schema: &schema, options: &options };
+    run_rows(&kind, inputs, &output, &options.run, out, verb, &verdict_progress)
 }
 
 /// An error message without the file name it starts with (the table

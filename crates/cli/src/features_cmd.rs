@@ -1,14 +1,20 @@
-//! `genreid features`: a feature table for many files, in parallel.
+//! `genreid features`: a feature table for many files, in parallel: one
+//! CSV or Parquet table (`--out table.csv`), or a batch run into a folder
+//! of Parquet parts (`--out DIR/`, schema `genreid.features/1`), sharded
+//! over workers (`--shard K/N`) and resumable (`--resume`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use genreid_data::{RowOptions, RowSet, TableRow, audio_files};
+use genreid_data::{FoundFile, RowOptions, RowSet, TableRow};
+use genreid_pipeline::batch::{BatchOutput, FeatureRows, RunOptions, Shard};
 use genreid_pipeline::table_files;
 
+use crate::batch_cmd::{Verb, features_progress, run_rows};
+use crate::classify_cmd::inputs;
 use crate::progress::Progress;
 use crate::table::{Table, TableFormat, output_folder, write_table};
 
@@ -41,16 +47,40 @@ impl FeatureSet {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Audio files or folders (walked recursively).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     paths: Vec<PathBuf>,
-    /// Output table (.csv or .parquet).
-    #[arg(long)]
+    /// Also take the files a list names: one path a line, or the `path`
+    /// column of a .csv or .parquet file.
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
+    /// Output: one table (`table.csv`, `table.parquet`), or a folder
+    /// (`rows/`) that a batch run adds Parquet parts to.
+    #[arg(long, value_name = "FILE.csv|FILE.parquet|DIR/")]
     out: PathBuf,
     #[command(flatten)]
     options: TableOptions,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// Take only share K of N (0-based) of the inputs, by a stable hash of
+    /// each path relative to the folder it was found in (a folder --out).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Skip inputs already in the --out folder (same path, size and
+    /// modification time): a killed run continues where it stopped.
+    #[arg(long)]
+    resume: bool,
+    /// Files per part written into the --out folder.
+    #[arg(long, default_value_t = 256)]
+    part_rows: usize,
+}
+
+impl Args {
+    /// Whether `--out` names a folder of parts rather than one table.
+    fn out_is_folder(&self) -> bool {
+        let text = self.out.to_string_lossy();
+        text.ends_with('/') || self.out.is_dir() || TableFormat::of(&self.out).is_err()
+    }
 }
 
 /// What a feature table holds and how it is computed from audio.
@@ -130,9 +160,19 @@ pub fn compute_table(
 /// Runs the command; exit status 1 when any file failed.
 pub fn run(args: Args) -> Result<ExitCode> {
     args.options.row_options().validate()?;
+    let found = inputs(&args.paths, args.files_from.as_deref())?;
+    if args.out_is_folder() {
+        return write_parts(&args, found);
+    }
+    if args.shard.is_some() || args.resume {
+        anyhow::bail!(
+            "{}: --shard and --resume write a folder of parts; name one with --out DIR/",
+            args.out.display()
+        );
+    }
     let format = TableFormat::of(&args.out)?;
     output_folder(&args.out)?;
-    let files = audio_files(&args.paths)?;
+    let files: Vec<PathBuf> = found.into_iter().map(|f| f.path).collect();
     let started = Instant::now();
     let (table, failed) = compute_table(&files, &args.options, args.jobs)?;
     write_table(&args.out, format, &table)?;
@@ -146,4 +186,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if failed > 0 { format!(" ({failed} failed)") } else { String::new() }
     );
     Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `--out DIR/`: the batch run of feature rows into Parquet parts.
+fn write_parts(args: &Args, inputs: Vec<FoundFile>) -> Result<ExitCode> {
+    let output = BatchOutput::parse(&args.out)?;
+    let kind = FeatureRows::new(args.options.row_options());
+    let run = RunOptions {
+        shard: args.shard.unwrap_or(Shard::ALL),
+        resume: args.resume,
+        part_rows: args.part_rows,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let verb = Verb { doing: "features", done: "analysed" };
+    let out: &Path = &args.out;
+    pool.install(|| run_rows(&kind, inputs, &output, &run, out, verb, &features_progress))
 }

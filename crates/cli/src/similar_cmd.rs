@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use genreid_models::pretrained::patch_hop_frames;
-use genreid_pipeline::batch::{BatchOutput, Shard};
+use genreid_pipeline::batch::{BatchOutput, ClassifyRows, Shard};
 use genreid_pipeline::similar::{
     ApproxIndex, Library, Neighbour, PlaylistOptions, Query, Spread, Track, library_batch, m3u,
     neighbours_json, playlist as walk, write_atomically,
@@ -20,7 +20,7 @@ use genreid_pipeline::verdict::ClassifyOptions;
 use genreid_pipeline::{EmbeddingSpec, load_model, model_identity};
 use serde_json::json;
 
-use crate::batch_cmd::{Verb, run_rows};
+use crate::batch_cmd::{Verb, run_rows, verdict_progress};
 use crate::classify_cmd::inputs;
 
 /// Arguments of `genreid embed`.
@@ -68,7 +68,8 @@ pub fn embed(args: EmbedArgs) -> Result<ExitCode> {
     let files = inputs(&args.paths, args.files_from.as_deref())?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let verb = Verb { doing: "embed", done: "embedded" };
-    pool.install(|| run_rows(&model, &schema, files, &output, &options, &args.out, verb))
+    let kind = ClassifyRows { model: &model, schema: &schema, options: &options };
+    pool.install(|| run_rows(&kind, files, &output, &options.run, &args.out, verb, &verdict_progress))
 }
 
 /// Output formats of `similar`.

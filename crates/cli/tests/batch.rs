@@ -1,6 +1,7 @@
-//! Batch runs into Parquet (`genreid classify --out`): shards whose union
-//! is one unsharded run, resuming after kill -9, an error row for a bad
-//! file, two workers in one folder, manifests.
+//! Batch runs into Parquet (`genreid classify --out`, `genreid features
+//! --out DIR/`): shards whose union is one unsharded run, resuming after
+//! kill -9, an error row for a bad file, two workers in one folder,
+//! manifests.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float32Type, Float64Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::types::{Float32Type, Float64Type, TimestampNanosecondType, UInt32Type, UInt64Type};
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use genreid_testkit::shared;
@@ -56,6 +57,7 @@ fn cell(array: &ArrayRef, i: usize) -> String {
     match array.data_type() {
         DataType::Utf8 => array.as_string::<i32>().value(i).to_string(),
         DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(i).to_string(),
         DataType::Float32 => format!("{:?}", array.as_primitive::<Float32Type>().value(i)),
         DataType::Float64 => format!("{:?}", array.as_primitive::<Float64Type>().value(i)),
         DataType::Timestamp(..) => array.as_primitive::<TimestampNanosecondType>().value(i).to_string(),
@@ -77,9 +79,15 @@ fn cell(array: &ArrayRef, i: usize) -> String {
     }
 }
 
-/// The rows of every complete Parquet file under `out` (a file or a
-/// folder's parts): column name → text, keyed and sorted by path.
+/// The verdict rows of every complete Parquet file under `out` (a file or
+/// a folder's parts): column name → text, sorted by path.
 fn rows(out: &Path) -> Vec<BTreeMap<String, String>> {
+    rows_of(out, "genreid.classify/1")
+}
+
+/// The rows of every complete Parquet file under `out`, each of `schema`
+/// (its `genreid.schema`): column name → text, sorted by path and row name.
+fn rows_of(out: &Path, schema: &str) -> Vec<BTreeMap<String, String>> {
     let files: Vec<PathBuf> = if out.is_dir() {
         let mut parts: Vec<PathBuf> = std::fs::read_dir(out)
             .unwrap()
@@ -95,10 +103,7 @@ fn rows(out: &Path) -> Vec<BTreeMap<String, String>> {
     for file in files {
         let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
             .unwrap_or_else(|e| panic!("{} is not readable Parquet: {e}", file.display()));
-        assert_eq!(
-            reader.schema().metadata().get("genreid.schema").map(String::as_str),
-            Some("genreid.classify/1")
-        );
+        assert_eq!(reader.schema().metadata().get("genreid.schema").map(String::as_str), Some(schema));
         for batch in reader.build().unwrap() {
             let batch = batch.unwrap();
             for i in 0..batch.num_rows() {
@@ -113,7 +118,9 @@ fn rows(out: &Path) -> Vec<BTreeMap<String, String>> {
             }
         }
     }
-    all.sort_by(|a: &BTreeMap<String, String>, b| a["path"].cmp(&b["path"]));
+    all.sort_by(|a: &BTreeMap<String, String>, b| {
+        (&a["path"], a.get("filename")).cmp(&(&b["path"], b.get("filename")))
+    });
     all
 }
 
@@ -163,6 +170,90 @@ fn three_shards_make_one_run_and_a_bad_file_is_an_error_row() {
         assert!(output.status.code().is_some(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert_eq!(rows(&parts), expected, "the union of the shards is the unsharded run");
+}
+
+/// `genreid features --out DIR/`: three workers' shards make the unsharded
+/// run, whose rows are the CSV table's, row for row and value for value; a
+/// bad file is an error row; resuming skips what is there and does what is new.
+#[test]
+fn feature_rows_shard_resume_and_equal_the_table() {
+    let dir = scratch("features");
+    let music = collection(&dir, &["blues", "metal"], 3);
+    let table = ["features", "--duration", "6", "--segment", "3"];
+    let whole = dir.join("whole");
+    let output = run(genreid().args(table).arg("--out").arg(format!("{}/", whole.display())).arg(&music));
+    assert_eq!(output.status.code(), Some(1), "a failed file gives exit status 1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("analysed 6, failed 1, skipped 0"), "{stderr}");
+    let expected = rows_of(&whole, "genreid.features/1");
+    assert_eq!(expected.len(), 6 * 2 + 1, "two 3-s segments per clip, and an error row");
+    let bad: Vec<_> = expected.iter().filter(|r| r["path"].ends_with("not-audio.wav")).collect();
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0]["error"].contains("not-audio.wav"), "the error names the file: {}", bad[0]["error"]);
+    assert_eq!((bad[0]["filename"].as_str(), bad[0]["tempo"].as_str()), ("null", "null"));
+    for row in expected.iter().filter(|r| r["error"] == "null") {
+        assert_eq!(row["settings"], "gtzan57 sr=22050 duration=6 segment=3/3");
+        assert_eq!(row["content_sha256"].len(), 64);
+        assert_eq!(row["label"], row["relative_path"].split('/').next().unwrap());
+    }
+
+    // The same rows from three workers at once, into one folder.
+    let parts = dir.join("parts");
+    let workers: Vec<_> = (0..3)
+        .map(|k| {
+            genreid()
+                .args(table)
+                .args(["--shard", &format!("{k}/3"), "--resume", "--out"])
+                .arg(format!("{}/", parts.display()))
+                .arg(&music)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for worker in workers {
+        let output = worker.wait_with_output().unwrap();
+        assert!(output.status.code().is_some(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(
+        rows_of(&parts, "genreid.features/1"),
+        expected,
+        "the union of the shards is the unsharded run"
+    );
+
+    // Row for row the table `features --out table.csv` writes.
+    let csv_path = dir.join("table.csv");
+    run(genreid().args(table).arg("--out").arg(&csv_path).arg(&music));
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let mut compared = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        let row =
+            expected.iter().find(|r| r["filename"] == record[0]).expect("each table row is in the parts");
+        for (name, value) in header.iter().zip(record.iter()) {
+            assert_eq!(&row[name], value, "{name} of {}", &record[0]);
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 12);
+
+    // Resuming: nothing to do; then a new file, and only it is done.
+    let output = run(genreid().args(table).args(["--resume", "--out"]).arg(&parts).arg(&music));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("analysed 0, failed 0, skipped 7"),
+        "its error row stands for the bad file: {stderr}"
+    );
+    let copy = music.join("metal/copied.flac");
+    std::fs::copy(shared().join("data/gtzan/metal/metal.00005.flac"), &copy).unwrap();
+    let output = run(genreid().args(table).args(["--resume", "--out"]).arg(&parts).arg(&music));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("analysed 1, failed 0, skipped 7"), "{stderr}");
+    let after = rows_of(&parts, "genreid.features/1");
+    let copied = copy.display().to_string();
+    assert_eq!(after.iter().filter(|r| r["path"] == copied).count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The `args` of the Kubernetes example's container for index `k`, with

@@ -1,19 +1,26 @@
 //! Many files at once, in parallel on rayon's pool (the caller's, so a
 //! thread count is the caller's choice): a failed file is reported, never
 //! fatal, and results come back in input order. Batch runs into Parquet
-//! ([`run`]) add sharding over workers, resuming and a versioned schema.
+//! ([`run`]) add sharding over workers, resuming and versioned schemas:
+//! verdicts ([`classify_rows`], [`schema`]) or feature rows ([`features`]).
 
+pub mod classify_rows;
+pub mod features;
 pub mod inputs;
 pub mod parts;
 pub mod run;
 pub mod schema;
 pub mod shard;
+pub mod stamp;
 
+pub use classify_rows::{BatchOptions, ClassifyRows, batch_row, read_file_tags, rows_parquet, run_batch};
+pub use features::{FEATURES_SCHEMA_VERSION, FeatureFileRows, FeatureRows};
 pub use inputs::manifest_files;
 pub use parts::{BatchOutput, parquet_bytes};
-pub use run::{BatchOptions, BatchPlan, BatchSummary, batch_row, plan_batch, rows_parquet, run_batch};
+pub use run::{BatchPlan, BatchSummary, RowKind, RunOptions, plan_batch, run_rows};
 pub use schema::{BatchRow, BatchSchema, SCHEMA_VERSION};
 pub use shard::{Shard, shard_key};
+pub use stamp::{FileStamp, file_stamp};
 
 use std::path::{Path, PathBuf};
 

@@ -213,14 +213,17 @@ fn encode_all(sink: impl std::io::Write + Send, batches: &[RecordBatch]) -> parq
 }
 
 /// The rows of the Parquet file `path`, as batches of `schema` (whose
-/// fields they must have), less those whose `path` is in `replaced`: what
-/// a file output resumed or updated keeps of its earlier runs.
+/// fields they must have, with `identity`'s column holding its value in
+/// every row: the model's version, the feature settings), less those whose
+/// `path` is in `replaced`: what a file output resumed or updated keeps of
+/// its earlier runs.
 pub fn kept_rows(
     path: &Path,
     schema: &arrow_schema::SchemaRef,
-    model_version: &str,
+    identity: (&str, &str),
     replaced: &HashSet<String>,
 ) -> Result<Vec<RecordBatch>> {
+    let (identity_column, this_run) = identity;
     let unlike = |why: String| {
         PipelineError::Invalid(format!(
             "{}: {why}; name a new file, or remove this one to start again",
@@ -238,11 +241,11 @@ pub fn kept_rows(
             return Err(unlike("its rows have other columns (another model, or other options)".into()));
         }
         let column = |name: &str| batch.column_by_name(name).and_then(|c| c.as_string_opt::<i32>().cloned());
-        let (Some(paths), Some(versions)) = (column("path"), column("model_version")) else {
-            return Err(unlike("its rows have no path or model_version".into()));
+        let (Some(paths), Some(versions)) = (column("path"), column(identity_column)) else {
+            return Err(unlike(format!("its rows have no path or {identity_column}")));
         };
-        if let Some(other) = versions.iter().flatten().find(|v| *v != model_version) {
-            return Err(unlike(format!("its rows come from model {other}, this run's from {model_version}")));
+        if let Some(other) = versions.iter().flatten().find(|v| *v != this_run) {
+            return Err(unlike(format!("its rows have {identity_column} {other}, this run's {this_run}")));
         }
         let keep: arrow_array::BooleanArray =
             (0..batch.num_rows()).map(|i| Some(!replaced.contains(paths.value(i)))).collect();

@@ -26,11 +26,12 @@ use std::sync::Arc;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
     ArrayRef, FixedSizeListArray, Float32Array, Float64Array, ListArray, RecordBatch, StringArray,
-    StructArray, TimestampNanosecondArray, UInt64Array,
+    StructArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
-use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
+use super::stamp::{FileStamp, stamp_columns, stamp_fields};
 use crate::embed::{EmbeddingSpec, embedding_width};
 use crate::registry::{Model, ModelIdentity};
 use crate::verdict::{Probabilities, Verdict};
@@ -41,16 +42,8 @@ pub const SCHEMA_VERSION: &str = "genreid.classify/1";
 /// One input's row.
 #[derive(Debug, Clone, Default)]
 pub struct BatchRow {
-    /// The file as opened.
-    pub path: String,
-    /// Its path below the folder it was found in.
-    pub relative_path: String,
-    /// Its size in bytes, when it could be read.
-    pub size: Option<u64>,
-    /// Its modification time, nanoseconds since 1970 (UTC).
-    pub modified_ns: Option<i64>,
-    /// Hex SHA-256 of its bytes.
-    pub content_sha256: Option<String>,
+    /// Which file, and which version of it.
+    pub stamp: FileStamp,
     /// Its verdict.
     pub verdict: Option<Verdict>,
     /// Its embedding, when asked for.
@@ -140,18 +133,14 @@ impl BatchSchema {
     /// The Arrow schema, with `genreid.schema` and the genreid version in its metadata.
     pub fn arrow_schema(&self) -> SchemaRef {
         let utf8 = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
-        let mut fields = vec![
-            utf8("path", false),
-            utf8("relative_path", false),
-            Field::new("size", DataType::UInt64, true),
-            Field::new("modified", DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true),
-            utf8("content_sha256", true),
+        let mut fields = stamp_fields();
+        fields.extend([
             utf8("model", false),
             utf8("model_version", false),
             utf8("genre", true),
             utf8("vote", true),
             Field::new("probabilities", DataType::Struct(float_fields(&self.labels)), true),
-        ];
+        ]);
         if !self.tags.is_empty() {
             fields.push(Field::new("tags", DataType::Struct(float_fields(&self.tags)), true));
         }
@@ -188,20 +177,14 @@ impl BatchSchema {
         };
         let verdict = |f: &dyn Fn(&Verdict) -> String| strings(&|r| r.verdict.as_ref().map(f));
         let has_verdict = NullBuffer::from(rows.iter().map(|r| r.verdict.is_some()).collect::<Vec<_>>());
-        let mut columns: Vec<ArrayRef> = vec![
-            strings(&|r| Some(r.path.clone())),
-            strings(&|r| Some(r.relative_path.clone())),
-            Arc::new(rows.iter().map(|r| r.size).collect::<UInt64Array>()),
-            Arc::new(
-                rows.iter().map(|r| r.modified_ns).collect::<TimestampNanosecondArray>().with_timezone("UTC"),
-            ),
-            strings(&|r| r.content_sha256.clone()),
+        let mut columns = stamp_columns(rows.iter().map(|r| &r.stamp));
+        columns.extend([
             strings(&|_| Some(self.model.clone())),
             strings(&|_| Some(self.model_version.clone())),
             verdict(&|v| v.genre.clone()),
             verdict(&|v| v.vote.clone()),
             probability_struct(&self.labels, rows, &has_verdict, |v| &v.probabilities)?,
-        ];
+        ]);
         if !self.tags.is_empty() {
             columns.push(probability_struct(&self.tags, rows, &has_verdict, |v| &v.tags)?);
         }

@@ -16,7 +16,7 @@ pub use playlist::{PlaylistOptions, Spread, m3u, playlist, write_atomically};
 pub use query::{Query, neighbours_json};
 pub use search::{Neighbour, exact_neighbours};
 
-use crate::batch::{BatchOptions, BatchSchema, Shard};
+use crate::batch::{BatchOptions, BatchSchema, RunOptions, Shard};
 use crate::embed::EmbeddingSpec;
 use crate::registry::{Model, ModelIdentity};
 use crate::verdict::ClassifyOptions;
@@ -34,9 +34,7 @@ pub fn library_batch(
 ) -> crate::Result<(BatchSchema, BatchOptions)> {
     let schema = BatchSchema::for_model(model, identity, false, Some(&spec))?.with_file_tags();
     let options = BatchOptions {
-        shard,
-        resume: true,
-        part_rows,
+        run: RunOptions { shard, resume: true, part_rows },
         embedding: Some(spec),
         file_tags: true,
         classify: ClassifyOptions::default(),
