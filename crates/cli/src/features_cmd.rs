@@ -76,10 +76,12 @@ pub struct Args {
 }
 
 impl Args {
-    /// Whether `--out` names a folder of parts rather than one table.
+    /// Whether `--out` names a folder of parts rather than one table: it
+    /// ends in `/`, is a folder, or has no extension (a name such as
+    /// `table.txt` stays an error, not a new folder).
     fn out_is_folder(&self) -> bool {
         let text = self.out.to_string_lossy();
-        text.ends_with('/') || self.out.is_dir() || TableFormat::of(&self.out).is_err()
+        text.ends_with('/') || self.out.is_dir() || self.out.extension().is_none()
     }
 }
 
