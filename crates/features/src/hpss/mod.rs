@@ -4,6 +4,10 @@
 
 use realfft::num_complex::Complex;
 
+mod median31;
+
+use median31::{Axis, median_filter_31, reflect};
+
 use crate::error::Result;
 use crate::matrix::transpose;
 use crate::stft::{ComplexMatrix, Stft, StftConfig, magnitude};
@@ -42,48 +46,17 @@ fn sliding_median(x: &[f32], kernel: usize, out: &mut [f32], scratch: &mut Media
         return;
     }
     let half = kernel / 2;
-    let reflect = |j: isize| -> usize {
-        let n = n as isize;
-        let mut j = j;
-        // Reflect repeatedly for kernels longer than the signal.
-        loop {
-            if j < 0 {
-                j = -j - 1;
-            } else if j >= n {
-                j = 2 * n - j - 1;
-            } else {
-                return j as usize;
-            }
-        }
-    };
     let padded = &mut scratch.padded;
     padded.clear();
-    padded.extend((-(half as isize)..(n + half) as isize).map(|j| order_key(x[reflect(j)])));
-    if kernel == 31 {
-        slide::<31>(padded, out);
-    } else {
-        let window = &mut scratch.window;
-        window.clear();
-        window.extend_from_slice(&padded[..kernel]);
-        window.sort_unstable();
-        out[0] = from_order_key(window[half]);
-        for i in 1..n {
-            step(window, padded[i - 1], padded[i + kernel - 1]);
-            out[i] = from_order_key(window[half]);
-        }
-    }
-}
-
-/// [`sliding_median`]'s loop for a kernel length known at compile time, so
-/// the window lives in a fixed array and the counting loops vectorise.
-fn slide<const K: usize>(padded: &[u32], out: &mut [f32]) {
-    let mut window = [0u32; K];
-    window.copy_from_slice(&padded[..K]);
+    padded.extend((-(half as isize)..(n + half) as isize).map(|j| order_key(x[reflect(j, n)])));
+    let window = &mut scratch.window;
+    window.clear();
+    window.extend_from_slice(&padded[..kernel]);
     window.sort_unstable();
-    out[0] = from_order_key(window[K / 2]);
-    for (i, o) in out.iter_mut().enumerate().skip(1) {
-        step(&mut window, padded[i - 1], padded[i + K - 1]);
-        *o = from_order_key(window[K / 2]);
+    out[0] = from_order_key(window[half]);
+    for i in 1..n {
+        step(window, padded[i - 1], padded[i + kernel - 1]);
+        out[i] = from_order_key(window[half]);
     }
 }
 
@@ -118,6 +91,38 @@ fn step(window: &mut [u32], gone: u32, new: u32) {
     }
 }
 
+/// Median filters of any odd `kernel` along time (`harm`) and along
+/// frequency (`perc`), one line at a time.
+fn median_filter_any(
+    mag: &[f32],
+    rows: usize,
+    cols: usize,
+    kernel: usize,
+    harm: &mut [f32],
+    perc: &mut [f32],
+) {
+    let mut scratch = MedianScratch::default();
+    // Harmonic: median along time within each frequency row.
+    for r in 0..rows {
+        sliding_median(
+            &mag[r * cols..(r + 1) * cols],
+            kernel,
+            &mut harm[r * cols..(r + 1) * cols],
+            &mut scratch,
+        );
+    }
+    // Percussive: median along frequency within each frame, on the
+    // frame-major transpose so each frame is contiguous.
+    let mut by_frame = vec![0f32; rows * cols];
+    transpose(mag, rows, cols, &mut by_frame);
+    let mut filtered = vec![0f32; rows * cols];
+    for c in 0..cols {
+        let span = c * rows..(c + 1) * rows;
+        sliding_median(&by_frame[span.clone()], kernel, &mut filtered[span], &mut scratch);
+    }
+    transpose(&filtered, cols, rows, perc);
+}
+
 /// Harmonic and percussive waveforms of `y` (same length as `y`).
 pub fn hpss(y: &[f32], kernel: usize) -> Result<(Vec<f32>, Vec<f32>)> {
     let config = StftConfig::new(2048, 512);
@@ -132,42 +137,30 @@ pub fn hpss_spectrogram(stft: &ComplexMatrix, kernel: usize) -> (ComplexMatrix, 
     let mag: Vec<f32> = stft.data.iter().map(|&z| magnitude(z)).collect();
     let mut harm = vec![0f32; rows * cols];
     let mut perc = vec![0f32; rows * cols];
-    let mut scratch = MedianScratch::default();
-    // Harmonic: median along time within each frequency row.
-    for r in 0..rows {
-        sliding_median(
-            &mag[r * cols..(r + 1) * cols],
-            kernel,
-            &mut harm[r * cols..(r + 1) * cols],
-            &mut scratch,
-        );
+    if kernel == median31::KERNEL {
+        median_filter_31(&mag, rows, cols, Axis::Rows, &mut harm);
+        median_filter_31(&mag, rows, cols, Axis::Columns, &mut perc);
+    } else {
+        median_filter_any(&mag, rows, cols, kernel, &mut harm, &mut perc);
     }
-    // Percussive: median along frequency within each frame, on the
-    // frame-major transpose so each frame is contiguous.
-    let mut by_frame = vec![0f32; rows * cols];
-    transpose(&mag, rows, cols, &mut by_frame);
-    let mut filtered = vec![0f32; rows * cols];
-    for c in 0..cols {
-        let span = c * rows..(c + 1) * rows;
-        sliding_median(&by_frame[span.clone()], kernel, &mut filtered[span], &mut scratch);
-    }
-    transpose(&filtered, cols, rows, &mut perc);
-    let tiny = f32::MIN_POSITIVE;
-    let mut h = stft.clone();
-    let mut p = stft.clone();
-    for i in 0..rows * cols {
-        let (x, xr) = (harm[i], perc[i]);
-        let z = x.max(xr);
-        let (mh, mp) = if z < tiny {
-            (0.0, 0.0)
-        } else {
-            let (a, b) = ((x / z).powi(2), (xr / z).powi(2));
-            (a / (a + b), b / (a + b))
-        };
-        h.data[i] = stft.data[i] * mh;
-        p.data[i] = stft.data[i] * mp;
-    }
-    (h, p)
+    drop(mag);
+    let masked = |own: &[f32], other: &[f32]| ComplexMatrix {
+        rows,
+        cols,
+        data: stft.data.iter().zip(own.iter().zip(other)).map(|(&z, (&x, &r))| z * soft_mask(x, r)).collect(),
+    };
+    (masked(&harm, &perc), masked(&perc, &harm))
+}
+
+/// librosa's `util.softmask(x, x_ref, power=2, split_zeros=False)` for one
+/// bin: `(x/z)² / ((x/z)² + (x_ref/z)²)` with `z = max(x, x_ref)`, 0 where
+/// `z` is below the smallest normal `f32`. Swapping the arguments gives the
+/// other mask, bit for bit (the sum is commutative).
+#[inline(always)]
+fn soft_mask(x: f32, x_ref: f32) -> f32 {
+    let z = x.max(x_ref);
+    let (a, b) = ((x / z).powi(2), (x_ref / z).powi(2));
+    if z < f32::MIN_POSITIVE { 0.0 } else { a / (a + b) }
 }
 
 /// Inverse STFT by weighted overlap-add (`librosa.istft` with a Hann window,
