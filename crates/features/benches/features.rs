@@ -39,5 +39,33 @@ fn median_filters(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, features, median_filters);
+/// The FFTs of a 30-s clip's STFT alone (1,292 real transforms of 2,048
+/// points, as `Stft` plans them) in `f64`, as genreid computes them, and in
+/// `f32`, the cheaper precision: how much of the STFT is the transform.
+fn stft_transforms(c: &mut Criterion) {
+    fn frames<T: realfft::FftNum>(c: &mut Criterion, name: &str) {
+        let fft = realfft::RealFftPlanner::<T>::new().plan_fft_forward(2048);
+        let mut input = fft.make_input_vec();
+        for (i, x) in input.iter_mut().enumerate() {
+            *x = T::from_f64((i as f64 * 0.37).sin()).expect("a small float");
+        }
+        let mut output = fft.make_output_vec();
+        let mut scratch = fft.make_scratch_vec();
+        let mut group = c.benchmark_group("30s_clip");
+        group.sample_size(20);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..1292 {
+                    let mut frame = input.clone();
+                    fft.process_with_scratch(&mut frame, &mut output, &mut scratch).expect("sizes match");
+                }
+            })
+        });
+        group.finish();
+    }
+    frames::<f64>(c, "stft_transforms_f64");
+    frames::<f32>(c, "stft_transforms_f32");
+}
+
+criterion_group!(benches, features, median_filters, stft_transforms);
 criterion_main!(benches);

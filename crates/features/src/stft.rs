@@ -131,33 +131,36 @@ impl Stft {
     /// 2 = power), each value rounded through `f32` like librosa's
     /// `complex64` STFT.
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Matrix> {
-        let data = self.collect_bins(y, |z| {
-            // np.abs of the complex64 value, then `** power` in float32.
-            let mag = magnitude(Complex::new(z.re as f32, z.im as f32));
-            if power == 2.0 {
-                mag * mag
-            } else if power == 1.0 {
-                mag
-            } else {
-                mag.powf(power)
-            }
-        })?;
+        // np.abs of the complex64 value, then `** power` in float32; the
+        // power is matched once, so each loop is a plain (vectorised) map.
+        let data = if power == 2.0 {
+            self.collect_bins(y, |spectrum, out| map_bins(spectrum, out, |m| m * m))
+        } else if power == 1.0 {
+            self.collect_bins(y, |spectrum, out| map_bins(spectrum, out, |m| m))
+        } else {
+            self.collect_bins(y, |spectrum, out| map_bins(spectrum, out, |m| m.powf(power)))
+        }?;
         Ok(Matrix::from_vec(self.config.n_bins(), self.config.n_frames(y.len()), data))
     }
 
     /// The complex STFT as `[n_bins, n_frames]` (`complex64` like librosa).
     pub fn complex(&self, y: &[f32]) -> Result<ComplexMatrix> {
-        let data = self.collect_bins(y, |z| Complex::new(z.re as f32, z.im as f32))?;
+        let data = self.collect_bins(y, |spectrum, out| {
+            for (d, z) in out.iter_mut().zip(spectrum) {
+                *d = Complex::new(z.re as f32, z.im as f32);
+            }
+        })?;
         Ok(ComplexMatrix { rows: self.config.n_bins(), cols: self.config.n_frames(y.len()), data })
     }
 
-    /// Runs the STFT and stores `value(bin)` in row-major `[bins, frames]`
-    /// order. Frames come one at a time, so a block of them is gathered and
-    /// then written out one contiguous run per bin (no full-size transpose).
+    /// Runs the STFT and stores `values(spectrum, out)` (one value per bin)
+    /// in row-major `[bins, frames]` order. Frames come one at a time, so a
+    /// block of them is gathered and then written out one contiguous run per
+    /// bin (no full-size transpose).
     fn collect_bins<T: Copy + Default>(
         &self,
         y: &[f32],
-        value: impl Fn(&Complex<f64>) -> T,
+        values: impl Fn(&[Complex<f64>], &mut [T]),
     ) -> Result<Vec<T>> {
         self.config.validate(y.len())?;
         let (bins, frames) = (self.config.n_bins(), self.config.n_frames(y.len()));
@@ -165,9 +168,7 @@ impl Stft {
         let mut block = vec![T::default(); FRAME_BLOCK * bins];
         self.for_each_frame(y, |t, spectrum| {
             let slot = t % FRAME_BLOCK;
-            for (d, z) in block[slot * bins..(slot + 1) * bins].iter_mut().zip(spectrum) {
-                *d = value(z);
-            }
+            values(spectrum, &mut block[slot * bins..(slot + 1) * bins]);
             if slot == FRAME_BLOCK - 1 || t + 1 == frames {
                 let t0 = t - slot;
                 for b in 0..bins {
@@ -178,6 +179,15 @@ impl Stft {
             }
         })?;
         Ok(out)
+    }
+}
+
+/// `out[b] = f(|spectrum[b]|)`, the magnitude of each bin rounded through
+/// `complex64` first (see [`magnitude`]).
+#[inline(always)]
+fn map_bins(spectrum: &[Complex<f64>], out: &mut [f32], f: impl Fn(f32) -> f32) {
+    for (d, z) in out.iter_mut().zip(spectrum) {
+        *d = f(magnitude(Complex::new(z.re as f32, z.im as f32)));
     }
 }
 
