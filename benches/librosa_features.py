@@ -61,12 +61,12 @@ def gtzan57(y):
 WORKLOADS["gtzan57"] = gtzan57
 
 
-def main():
-    repeats = int(sys.argv[1])
-    signals = [librosa.load(f, sr=SR)[0] for f in sys.argv[2:]]
-    for fn in WORKLOADS.values():  # warm up numba's JIT caches
+def time_workloads(workloads, signals, repeats):
+    """Prints {"workload", "seconds"} per workload: the median of `repeats`
+    runs per signal, summed over signals (after one warm-up call each)."""
+    for fn in workloads.values():  # warm up JIT caches (numba, torch)
         fn(signals[0][: SR * 3])
-    for name, fn in WORKLOADS.items():
+    for name, fn in workloads.items():
         total = 0.0
         for y in signals:
             times = []
@@ -76,6 +76,12 @@ def main():
                 times.append(time.perf_counter() - t)
             total += statistics.median(times)
         print(json.dumps({"workload": name, "seconds": total}), flush=True)
+
+
+def main():
+    repeats = int(sys.argv[1])
+    signals = [librosa.load(f, sr=SR)[0] for f in sys.argv[2:]]
+    time_workloads(WORKLOADS, signals, repeats)
 
 
 if __name__ == "__main__":

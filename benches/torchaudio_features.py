@@ -8,14 +8,14 @@ torchaudio's float32 results are from librosa's on the same files.
 Usage: python torchaudio_features.py REPEATS FILE...
 """
 import json
-import statistics
 import sys
-import time
 
 import librosa
 import numpy as np
 import torch
 import torchaudio
+
+from librosa_features import time_workloads
 
 SR = 22050
 N_FFT, HOP, N_MELS = 2048, 512, 128
@@ -71,19 +71,8 @@ def agreement(signals):
 def main():
     repeats = int(sys.argv[1])
     signals = [torch.from_numpy(librosa.load(f, sr=SR)[0]) for f in sys.argv[2:]]
-    for fn in WORKLOADS.values():  # warm up
-        fn(signals[0][: SR * 3])
     with torch.inference_mode():
-        for name, fn in WORKLOADS.items():
-            total = 0.0
-            for y in signals:
-                times = []
-                for _ in range(repeats):
-                    t = time.perf_counter()
-                    fn(y)
-                    times.append(time.perf_counter() - t)
-                total += statistics.median(times)
-            print(json.dumps({"workload": name, "seconds": total}), flush=True)
+        time_workloads(WORKLOADS, signals, repeats)
         print(json.dumps({"agreement": agreement(signals)}), flush=True)
 
 
