@@ -8,7 +8,7 @@ use crate::chroma::chroma_stft;
 use crate::cqt::{CqtConfig, chroma_cens_from_cqt, chroma_from_cqt, cqt_magnitude, tonnetz_from_chroma};
 use crate::db::{DbConfig, power_to_db};
 use crate::error::Result;
-use crate::hpss::hpss_spectrogram;
+use crate::hpss::hpss_spectrogram_with_magnitude;
 use crate::hpss::istft;
 use crate::matrix::Matrix;
 use crate::mel::{MelConfig, MelFilterbank};
@@ -114,7 +114,7 @@ pub fn gtzan57(y: &[f32], sr: f64) -> Result<Vec<f64>> {
     push_stats(&mut row, &spectral_rolloff(&mag, sr, 2048, 0.85).data);
     push_stats(&mut row, &zero_crossing_rate(y, 2048, 512).data);
 
-    let (h, p) = hpss_spectrogram(&stft, 31);
+    let (h, p) = hpss_spectrogram_with_magnitude(&stft, &mag.data, 31);
     push_stats(&mut row, &istft(&h, config, y.len()));
     push_stats(&mut row, &istft(&p, config, y.len()));
 

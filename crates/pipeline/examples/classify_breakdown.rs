@@ -59,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = load_model(None)?;
     let Model::Tagger(tagger) = &model else { return Err("the built-in model is not a tagger".into()) };
     let head = tagger.manifest().genre_head.as_ref().ok_or("the built-in model has no genre head")?;
+    // The same MSD musicnn network without a head, to time the network alone.
     let Model::Tagger(network) = load_model(Some("msd-musicnn"))? else {
         return Err("msd-musicnn is not a tagger".into());
     };

@@ -124,10 +124,9 @@ fn medians<M: MinMax>(m: M, padded: &[M::V], out: &mut [M::V]) {
         for (j, median) in medians.iter_mut().enumerate() {
             // The window of median j: its own values are window[j..3] on the
             // left and window[31..31 + j] on the right.
-            let own: [M::V; 3] = array::from_fn(|i| {
+            let mut e: [M::V; 3] = array::from_fn(|i| {
                 if j + i < STEP - 1 { window[j + i] } else { window[KERNEL + i + j - (STEP - 1)] }
             });
-            let mut e = own;
             network!(m, e; 0 1, 1 2, 0 1);
             *median = m.lo(m.lo(a15, m.hi(a14, e[0])), m.lo(m.hi(a13, e[1]), m.hi(a12, e[2])));
         }

@@ -133,17 +133,27 @@ pub fn hpss(y: &[f32], kernel: usize) -> Result<(Vec<f32>, Vec<f32>)> {
 
 /// Splits a complex STFT into harmonic and percussive parts (soft masks).
 pub fn hpss_spectrogram(stft: &ComplexMatrix, kernel: usize) -> (ComplexMatrix, ComplexMatrix) {
-    let (rows, cols) = (stft.rows, stft.cols);
     let mag: Vec<f32> = stft.data.iter().map(|&z| magnitude(z)).collect();
+    hpss_spectrogram_with_magnitude(stft, &mag, kernel)
+}
+
+/// [`hpss_spectrogram`] for a caller that already holds `|stft|` (same
+/// row-major layout), so it is not computed twice.
+pub fn hpss_spectrogram_with_magnitude(
+    stft: &ComplexMatrix,
+    mag: &[f32],
+    kernel: usize,
+) -> (ComplexMatrix, ComplexMatrix) {
+    let (rows, cols) = (stft.rows, stft.cols);
+    assert_eq!(mag.len(), rows * cols, "one magnitude per STFT bin");
     let mut harm = vec![0f32; rows * cols];
     let mut perc = vec![0f32; rows * cols];
     if kernel == median31::KERNEL {
-        median_filter_31(&mag, rows, cols, Axis::Rows, &mut harm);
-        median_filter_31(&mag, rows, cols, Axis::Columns, &mut perc);
+        median_filter_31(mag, rows, cols, Axis::Rows, &mut harm);
+        median_filter_31(mag, rows, cols, Axis::Columns, &mut perc);
     } else {
-        median_filter_any(&mag, rows, cols, kernel, &mut harm, &mut perc);
+        median_filter_any(mag, rows, cols, kernel, &mut harm, &mut perc);
     }
-    drop(mag);
     let masked = |own: &[f32], other: &[f32]| ComplexMatrix {
         rows,
         cols,
