@@ -205,10 +205,14 @@ async fn similar_answers_neighbours_from_the_library_and_409_without_one() {
     assert_eq!(models["library"]["embedding"], "penultimate/mean/l2");
     // Without a library: a clear 409, and /api/classify answers no neighbours.
     let plain = Server::start(&[]);
-    let refused = http.post(plain.url("/api/similar")).body(clip.clone()).send().await.unwrap();
+    // A body larger than the socket buffers: refused without reading it,
+    // the client would meet a broken pipe instead of the answer, so the
+    // service reads it to its end first.
+    let large = clip.repeat(12);
+    let refused = http.post(plain.url("/api/similar")).body(large).send().await.unwrap();
     assert_eq!(refused.status(), 409);
-    // Refused unread, the upload leaves the connection unusable: the answer
-    // says so, and the next request below gets a fresh one.
+    // A refusal always closes the connection: the answer says so, and the
+    // next request below gets a fresh one.
     assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("--index"), "{body}");

@@ -33,7 +33,7 @@ use serde_json::json;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::upload::{ChunkReader, UploadError, check_declared, stream_upload};
+use crate::upload::{ChunkReader, UploadError, check_declared, discard_upload, stream_upload};
 use crate::{AppState, Event, Live, spectrogram};
 
 /// Query parameters of `POST /api/classify`.
@@ -126,6 +126,11 @@ pub async fn similar(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if state.library.is_none() {
         state.record_error("no_library");
+        let _ = tokio::time::timeout(
+            state.config.timeout,
+            discard_upload(request, state.config.max_upload_bytes),
+        )
+        .await;
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "no library loaded: start the service with `genreid serve --index LIBRARY.parquet`",

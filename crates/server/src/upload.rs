@@ -43,6 +43,25 @@ pub(crate) fn check_declared(headers: &HeaderMap, limit: usize) -> Result<(), Up
     Ok(())
 }
 
+/// Reads a refused upload to its end and throws it away (up to the same
+/// bound as an oversized one), so that a client that sends its whole body
+/// before reading the answer receives the refusal instead of a broken
+/// pipe. Gives up quietly at the bound or on a broken body; the caller
+/// bounds the time.
+pub(crate) async fn discard_upload(request: Request, limit: usize) {
+    if check_declared(request.headers(), limit).is_err() {
+        return;
+    }
+    let mut seen = 0usize;
+    let mut stream = Body::into_data_stream(request.into_body());
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen = seen.saturating_add(chunk.len());
+        if seen > drain_limit(limit) {
+            return;
+        }
+    }
+}
+
 /// The decoder's side of the channel: a blocking reader over the chunks.
 pub(crate) struct ChunkReader {
     chunks: Mutex<mpsc::Receiver<std::io::Result<Bytes>>>,
