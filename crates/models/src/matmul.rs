@@ -58,6 +58,22 @@ pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
 /// # Panics
 /// As [`matmul`], and when rows would overlap or `dst` is too short.
 pub fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    product(dst, dst_row_stride, lhs, rhs, false);
+}
+
+/// `dst += lhs · rhs`, with `dst` dense row-major `lhs.rows × rhs.cols`
+/// (sums of products over blocks, such as a weight gradient over pixels).
+///
+/// # Panics
+/// As [`matmul`].
+pub fn matmul_accumulate(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    assert_eq!(dst.len(), lhs.rows * rhs.cols, "matmul: destination is not {}×{}", lhs.rows, rhs.cols);
+    product(dst, rhs.cols, lhs, rhs, true);
+}
+
+/// `dst = lhs · rhs` or, with `accumulate`, `dst += lhs · rhs`, into rows
+/// `dst_row_stride` apart.
+fn product(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(lhs.in_bounds() && rhs.in_bounds(), "matmul: a view reaches outside its slice");
@@ -70,15 +86,17 @@ pub fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs:
     );
     assert!((m - 1) * dst_row_stride + n <= dst.len(), "matmul: destination is too short");
     if k == 0 {
-        dst.chunks_mut(dst_row_stride).take(m).for_each(|row| row[..n].fill(0.0));
+        if !accumulate {
+            dst.chunks_mut(dst_row_stride).take(m).for_each(|row| row[..n].fill(0.0));
+        }
         return;
     }
     // SAFETY: every element gemm reads is `lhs.data[r·rs + c·cs]` for r < m,
     // c < k (and likewise for rhs), which `in_bounds` checked lies inside the
     // slice; strides fit in isize (checked). gemm writes exactly
     // `dst[r·dst_row_stride + c]` for r < m, c < n, inside `dst` (checked),
-    // an exclusive borrow that aliases neither input. With read_dst = false
-    // gemm never reads it.
+    // an exclusive borrow that aliases neither input; it reads those same
+    // elements only when accumulating (read_dst).
     unsafe {
         gemm::gemm(
             m,
@@ -87,14 +105,14 @@ pub fn matmul_rows(dst: &mut [f32], dst_row_stride: usize, lhs: MatRef<'_>, rhs:
             dst.as_mut_ptr(),
             1,
             dst_row_stride as isize,
-            false,
+            accumulate,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
             lhs.row_stride as isize,
             rhs.data.as_ptr(),
             rhs.col_stride as isize,
             rhs.row_stride as isize,
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             1.0,
             false,
             false,
@@ -155,6 +173,18 @@ mod tests {
             if r < 3 {
                 assert_eq!(&wide[r * 8 + 5..r * 8 + 8], &[-7.0; 3]);
             }
+        }
+    }
+
+    #[test]
+    fn accumulating_adds_the_product_to_what_is_there() {
+        let a: Vec<f32> = (0..6 * 9).map(|i| ((i * 5) % 11) as f32 - 5.0).collect();
+        let b: Vec<f32> = (0..9 * 4).map(|i| ((i * 3) % 7) as f32 * 0.5).collect();
+        let (lhs, rhs) = (MatRef::row_major(&a, 6, 9), MatRef::row_major(&b, 9, 4));
+        let mut dst: Vec<f32> = (0..24).map(|i| i as f32).collect();
+        matmul_accumulate(&mut dst, lhs, rhs);
+        for (i, (got, p)) in dst.iter().zip(naive(lhs, rhs)).enumerate() {
+            assert!((got - (p + i as f32)).abs() <= 1e-4 * p.abs().max(1.0), "{got} vs {p} + {i}");
         }
     }
 

@@ -9,6 +9,8 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Device, Tensor};
 
+use super::conv_op;
+
 /// Max-pools `[batch, channels, time, freq]` by `kernel` (stride = kernel),
 /// clamping each side to what is left so short or narrow inputs still pass.
 pub fn pool(x: Tensor<4>, kernel: [usize; 2]) -> Tensor<4> {
@@ -51,9 +53,22 @@ impl ConvBlock {
         Self { conv, norm, pool }
     }
 
+    /// The convolution: this crate's kernels on the CPU backend (same
+    /// numbers within float32 rounding, faster training), burn's elsewhere.
+    fn convolve(&self, x: Tensor<4>) -> Tensor<4> {
+        let weight = self.conv.weight.val();
+        let [_, _, kh, kw] = weight.dims();
+        match &self.conv.bias {
+            Some(bias) if kh == kw && kh % 2 == 1 && conv_op::runs_here(&[&x, &weight]) => {
+                conv_op::conv2d_same(x, weight, bias.val())
+            }
+            _ => self.conv.forward(x),
+        }
+    }
+
     /// Applies the block.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
+        let x = self.convolve(x);
         let x = match &self.norm {
             Some(n) => n.forward(x),
             None => x,
@@ -63,7 +78,7 @@ impl ConvBlock {
 
     /// Conv (same padding) → batch norm → ReLU, no pooling (VGG's inner layers).
     pub fn forward_unpooled(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
+        let x = self.convolve(x);
         relu(match &self.norm {
             Some(n) => n.forward(x),
             None => x,

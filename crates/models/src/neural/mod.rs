@@ -5,6 +5,8 @@
 //! `classify --model FILE` needs nothing else.
 
 mod blocks;
+mod conv_kernel;
+mod conv_op;
 mod crnn;
 mod custom_cnn;
 mod file;
