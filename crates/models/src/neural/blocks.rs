@@ -9,7 +9,7 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Device, Tensor};
 
-use super::conv_op;
+use super::{conv_op, norm_op};
 
 /// Max-pools `[batch, channels, time, freq]` by `kernel` (stride = kernel),
 /// clamping each side to what is left so short or narrow inputs still pass.
@@ -70,7 +70,7 @@ impl ConvBlock {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = self.convolve(x);
         let x = match &self.norm {
-            Some(n) => n.forward(x),
+            Some(n) => norm_op::batch_norm(n, x),
             None => x,
         };
         pool(relu(x), self.pool)
@@ -80,7 +80,7 @@ impl ConvBlock {
     pub fn forward_unpooled(&self, x: Tensor<4>) -> Tensor<4> {
         let x = self.convolve(x);
         relu(match &self.norm {
-            Some(n) => n.forward(x),
+            Some(n) => norm_op::batch_norm(n, x),
             None => x,
         })
     }

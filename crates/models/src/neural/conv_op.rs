@@ -89,9 +89,10 @@ impl<C: CheckpointStrategy> SameConvBackend for Autodiff<Flex, C> {
     }
 }
 
-/// Whether [`conv2d_same`] can take these tensors: float32 on the CPU
+/// Whether [`conv2d_same`] (or the batch norm of
+/// [`norm_op`](super::norm_op)) can take these tensors: float32 on the CPU
 /// backend, with or without autodiff.
-pub fn runs_here(tensors: &[&Tensor<4>]) -> bool {
+pub fn runs_here<const D: usize>(tensors: &[&Tensor<D>]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32 && t.device().inner() == Device::flex())
 }
 
@@ -115,11 +116,13 @@ fn shape_of(x: &FlexTensor, weight: &FlexTensor) -> ConvShape {
     ConvShape { batch: x[0], c_in: x[1], c_out: w[0], height: x[2], width: x[3], kernel: w[2] }
 }
 
-fn floats(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>().expect("conv2d_same takes contiguous float32 tensors (runs_here)")
+/// The values of a contiguous float32 tensor.
+pub(super) fn floats(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>().expect("the CPU kernels take contiguous float32 tensors (runs_here)")
 }
 
-fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+/// A contiguous tensor of `values`.
+pub(super) fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 

@@ -13,6 +13,8 @@ mod file;
 pub mod image;
 mod lenet;
 pub mod musicnn_net;
+mod norm_kernel;
+mod norm_op;
 mod params;
 mod recurrent;
 mod simple_cnn;
