@@ -175,14 +175,9 @@ fn forward_sample(x_n: &[f32], weight: &[f32], y_n: &mut [f32], columns: &mut [f
         matmul_rows(y_n, plane, w, MatRef::row_major(x_n, shape.c_in, plane));
         return;
     }
-    for (row0, rows) in tiles(shape) {
-        let pixels = rows * shape.width;
-        let st = stride(pixels);
-        let cols = &mut columns[..taps * st];
-        im2col(x_n, row0, rows, cols, st, shape);
-        let cols = MatRef { data: cols, rows: taps, cols: pixels, row_stride: st, col_stride: 1 };
+    for_each_tile(x_n, columns, shape, |row0, cols| {
         matmul_rows(&mut y_n[row0 * shape.width..], plane, w, cols);
-    }
+    });
 }
 
 /// Adds one sample's `dY_n · cols(x_n)ᵀ` to `dweight`, tile by tile.
@@ -194,20 +189,35 @@ fn weight_grad_sample(x_n: &[f32], dy_n: &[f32], dweight: &mut [f32], columns: &
         matmul_accumulate(dweight, dy, xt);
         return;
     }
-    for (row0, rows) in tiles(shape) {
-        let pixels = rows * shape.width;
-        let st = stride(pixels);
-        let cols = &mut columns[..taps * st];
-        im2col(x_n, row0, rows, cols, st, shape);
+    for_each_tile(x_n, columns, shape, |row0, cols| {
         let dy = MatRef {
             data: &dy_n[row0 * shape.width..],
             rows: shape.c_out,
-            cols: pixels,
+            cols: cols.cols,
             row_stride: plane,
             col_stride: 1,
         };
-        let cols_t = MatRef { data: cols, rows: pixels, cols: taps, row_stride: 1, col_stride: st };
+        let cols_t = MatRef {
+            data: cols.data,
+            rows: cols.cols,
+            cols: taps,
+            row_stride: 1,
+            col_stride: cols.row_stride,
+        };
         matmul_accumulate(dweight, dy, cols_t);
+    });
+}
+
+/// Fills `columns` with each tile's im2col matrix of `x_n` in turn and calls
+/// `f(first plane row, the tile's columns: taps × pixels)`.
+fn for_each_tile(x_n: &[f32], columns: &mut [f32], shape: ConvShape, mut f: impl FnMut(usize, MatRef<'_>)) {
+    let taps = shape.taps();
+    for (row0, rows) in tiles(shape) {
+        let pixels = rows * shape.width;
+        let row_stride = stride(pixels);
+        let cols = &mut columns[..taps * row_stride];
+        im2col(x_n, row0, rows, cols, row_stride, shape);
+        f(row0, MatRef { data: cols, rows: taps, cols: pixels, row_stride, col_stride: 1 });
     }
 }
 

@@ -5,7 +5,7 @@
 //! `classify --model FILE` needs nothing else.
 
 mod blocks;
-mod conv_kernel;
+pub mod conv_kernel;
 mod conv_op;
 mod crnn;
 mod custom_cnn;
@@ -13,7 +13,7 @@ mod file;
 pub mod image;
 mod lenet;
 pub mod musicnn_net;
-mod norm_kernel;
+pub mod norm_kernel;
 mod norm_op;
 mod params;
 mod recurrent;

@@ -169,6 +169,7 @@ pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     }
     let device = x.device();
     let channels = gamma.dims()[0];
+    assert_eq!(x.dims()[1], channels, "batch norm over {channels} channels given {:?}", x.dims());
     if device.is_autodiff() && norm.training.is_enabled() {
         let moments = Tensor::<2>::from_dispatch(<Dispatch as NormBackend>::channel_moments(
             x.clone().detach().into_dispatch(),
