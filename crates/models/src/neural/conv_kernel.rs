@@ -15,7 +15,8 @@ use rayon::prelude::*;
 
 use crate::matmul::{MatRef, matmul_accumulate, matmul_rows};
 
-/// Output pixels per im2col tile: the columns of one tile stay in L2.
+/// Output pixels per im2col tile: small enough that a tile's columns stay in
+/// cache between im2col and the product on the wide early layers.
 const TILE_PIXELS: usize = 1024;
 
 /// Padding after each row of a tile's columns, in floats (64 bytes): see
