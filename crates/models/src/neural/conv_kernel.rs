@@ -81,8 +81,14 @@ impl ConvShape {
 /// # Panics
 /// When a slice's length disagrees with `shape` (a bug in the caller).
 pub fn conv_forward(x: &[f32], weight: &[f32], bias: &[f32], shape: ConvShape) -> Vec<f32> {
-    check(shape, x.len(), weight.len());
     assert_eq!(bias.len(), shape.c_out, "conv: bias is not [c_out]");
+    convolve(x, weight, Some(bias), shape)
+}
+
+/// [`conv_forward`] with an optional bias (the input gradient has none, and
+/// skips the pass that would add zeros).
+fn convolve(x: &[f32], weight: &[f32], bias: Option<&[f32]>, shape: ConvShape) -> Vec<f32> {
+    check(shape, x.len(), weight.len());
     let (plane, c_out) = (shape.plane(), shape.c_out);
     let mut y = vec![0.0; shape.batch * c_out * plane];
     if y.is_empty() {
@@ -90,7 +96,7 @@ pub fn conv_forward(x: &[f32], weight: &[f32], bias: &[f32], shape: ConvShape) -
     }
     y.par_chunks_mut(c_out * plane).zip(x.par_chunks(shape.c_in * plane.max(1))).for_each(|(y_n, x_n)| {
         with_columns(shape, |columns| forward_sample(x_n, weight, y_n, columns, shape));
-        for (row, &b) in y_n.chunks_mut(plane).zip(bias) {
+        for (row, &b) in y_n.chunks_mut(plane).zip(bias.unwrap_or_default()) {
             row.iter_mut().for_each(|v| *v += b);
         }
     });
@@ -137,7 +143,7 @@ pub fn conv_backward(
     };
     let dx = need_dx.then(|| {
         let flipped = flip_transpose(weight, shape);
-        conv_forward(dy, &flipped, &vec![0.0; shape.c_in], shape.transposed())
+        convolve(dy, &flipped, None, shape.transposed())
     });
     (dx, dweight, dbias)
 }
@@ -279,33 +285,38 @@ fn flip_transpose(weight: &[f32], shape: ConvShape) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    /// The definition, in f64.
-    fn naive(x: &[f32], weight: &[f32], bias: &[f32], s: ConvShape) -> Vec<f64> {
-        let (h, w, k, p) = (s.height as isize, s.width as isize, s.kernel as isize, s.pad() as isize);
-        let mut y = vec![0.0; s.batch * s.c_out * s.plane()];
+    /// Calls `f(y index, x index, weight index)` for every output pixel
+    /// and every kernel tap that falls inside the input: the definition of a
+    /// same-padded convolution, index by index.
+    fn for_each_term(s: ConvShape, mut f: impl FnMut(usize, usize, usize)) {
+        let (h, w, k) = (s.height, s.width, s.kernel);
+        let inside = |o: usize, t: usize, n: usize| (o + t).checked_sub(s.pad()).filter(|&i| i < n);
         for n in 0..s.batch {
             for co in 0..s.c_out {
-                for oh in 0..h {
-                    for ow in 0..w {
-                        let mut acc = f64::from(bias[co]);
-                        for ci in 0..s.c_in {
-                            for kh in 0..k {
-                                for kw in 0..k {
-                                    let (ih, iw) = (oh + kh - p, ow + kw - p);
-                                    if ih < 0 || iw < 0 || ih >= h || iw >= w {
-                                        continue;
-                                    }
-                                    let xi = ((n * s.c_in + ci) as isize * h + ih) * w + iw;
-                                    let wi = ((co * s.c_in + ci) as isize * k + kh) * k + kw;
-                                    acc += f64::from(x[xi as usize]) * f64::from(weight[wi as usize]);
-                                }
-                            }
+                for (oh, ow) in (0..h).flat_map(|oh| (0..w).map(move |ow| (oh, ow))) {
+                    let yi = ((n * s.c_out + co) * h + oh) * w + ow;
+                    for (ci, kh, kw) in (0..s.c_in).flat_map(|ci| (0..k * k).map(move |t| (ci, t / k, t % k)))
+                    {
+                        if let (Some(ih), Some(iw)) = (inside(oh, kh, h), inside(ow, kw, w)) {
+                            f(
+                                yi,
+                                ((n * s.c_in + ci) * h + ih) * w + iw,
+                                ((co * s.c_in + ci) * k + kh) * k + kw,
+                            );
                         }
-                        y[((n * s.c_out + co) as isize * h + oh) as usize * s.width + ow as usize] = acc;
                     }
                 }
             }
         }
+    }
+
+    /// The definition, in f64.
+    fn naive(x: &[f32], weight: &[f32], bias: &[f32], s: ConvShape) -> Vec<f64> {
+        let mut y = vec![0.0; s.batch * s.c_out * s.plane()];
+        for (n_co, plane) in y.chunks_mut(s.plane()).enumerate() {
+            plane.fill(f64::from(bias[n_co % s.c_out]));
+        }
+        for_each_term(s, |yi, xi, wi| y[yi] += f64::from(x[xi]) * f64::from(weight[wi]));
         y
     }
 
@@ -352,36 +363,16 @@ mod tests {
     }
 
     /// The gradients by their definition, in f64: every (output pixel, tap)
-    /// pair adds `g·w` to `dx`, `g·x` to `dw` and `g` to `db`.
-    #[allow(clippy::needless_range_loop)] // the definition reads best with its indices
+    /// pair adds `g·w` to `dx` and `g·x` to `dw`; `db` sums `g` per channel.
     fn naive_grads(x: &[f32], weight: &[f32], g: &[f32], s: ConvShape) -> [Vec<f64>; 3] {
-        let (h, w, k, p) = (s.height as isize, s.width as isize, s.kernel as isize, s.pad() as isize);
         let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; weight.len()], vec![0.0; s.c_out]);
-        for n in 0..s.batch {
-            for co in 0..s.c_out {
-                for oh in 0..h {
-                    for ow in 0..w {
-                        let gi = ((n * s.c_out + co) as isize * h + oh) as usize * s.width + ow as usize;
-                        let gv = f64::from(g[gi]);
-                        db[co] += gv;
-                        for ci in 0..s.c_in {
-                            for kh in 0..k {
-                                for kw in 0..k {
-                                    let (ih, iw) = (oh + kh - p, ow + kw - p);
-                                    if ih < 0 || iw < 0 || ih >= h || iw >= w {
-                                        continue;
-                                    }
-                                    let xi = (((n * s.c_in + ci) as isize * h + ih) * w + iw) as usize;
-                                    let wi = (((co * s.c_in + ci) as isize * k + kh) * k + kw) as usize;
-                                    dx[xi] += gv * f64::from(weight[wi]);
-                                    dw[wi] += gv * f64::from(x[xi]);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for (n_co, plane) in g.chunks(s.plane()).enumerate() {
+            db[n_co % s.c_out] += plane.iter().map(|&v| f64::from(v)).sum::<f64>();
         }
+        for_each_term(s, |yi, xi, wi| {
+            dx[xi] += f64::from(g[yi]) * f64::from(weight[wi]);
+            dw[wi] += f64::from(g[yi]) * f64::from(x[xi]);
+        });
         [dx, dw, db]
     }
 

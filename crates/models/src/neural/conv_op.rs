@@ -127,22 +127,20 @@ pub(super) fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use burn::module::Module;
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
 
     use super::*;
 
-    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
-        close_values(
-            &a.into_data().try_to_vec::<f32>().expect("f32"),
-            &b.into_data().try_to_vec::<f32>().expect("f32"),
-            what,
-        );
+    /// A float32 tensor's values.
+    pub(in crate::neural) fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32")
     }
 
-    fn close_values(a: &[f32], b: &[f32], what: &str) {
+    /// `a` equals burn's `b` within float32 rounding (2e-5 of the largest value).
+    pub(in crate::neural) fn close_to_burn(a: &[f32], b: &[f32], what: &str) {
         assert_eq!(a.len(), b.len(), "{what}: lengths");
         let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -169,22 +167,22 @@ mod tests {
             let ours = conv2d_same(x.clone(), conv.weight.val(), bias.clone());
             let burns = conv.forward(x.clone());
             let what = format!("{c_in}→{c_out} k{kernel} {h}×{w}");
-            close(ours.clone(), burns.clone(), &format!("y {what}"));
+            close_to_burn(&values(ours.clone()), &values(burns.clone()), &format!("y {what}"));
             let g_ours = ours.powi_scalar(2).sum().backward();
             let g_burn = burns.powi_scalar(2).sum().backward();
-            let grad =
-                |t: &Tensor<4>, g| t.grad(g).expect("tracked").into_data().try_to_vec::<f32>().expect("f32");
-            close_values(&grad(&x, &g_ours), &grad(&x, &g_burn), &format!("dx {what}"));
+            let grad = |t: &Tensor<4>, g| values(t.grad(g).expect("tracked"));
+            close_to_burn(&grad(&x, &g_ours), &grad(&x, &g_burn), &format!("dx {what}"));
             let w = conv.weight.val();
-            close_values(&grad(&w, &g_ours), &grad(&w, &g_burn), &format!("dw {what}"));
-            let db = |g| bias.grad(g).expect("tracked").into_data().try_to_vec::<f32>().expect("f32");
-            close_values(&db(&g_ours), &db(&g_burn), &format!("db {what}"));
+            close_to_burn(&grad(&w, &g_ours), &grad(&w, &g_burn), &format!("dw {what}"));
+            let db = |g| values(bias.grad(g).expect("tracked"));
+            close_to_burn(&db(&g_ours), &db(&g_burn), &format!("db {what}"));
         }
         let plain = Device::flex();
         let conv = Conv2dConfig::new([2, 3], [3, 3]).with_padding(PaddingConfig2d::Same).init(&plain);
         let x = Tensor::<4>::random([1, 2, 7, 8], burn::tensor::Distribution::Uniform(-1.0, 1.0), &plain);
         assert!(runs_here(&[&x, &conv.weight.val()]));
         let bias = conv.bias.as_ref().expect("bias").val();
-        close(conv2d_same(x.clone(), conv.weight.val(), bias), conv.valid().forward(x), "y without autodiff");
+        let (ours, burns) = (conv2d_same(x.clone(), conv.weight.val(), bias), conv.valid().forward(x));
+        close_to_burn(&values(ours), &values(burns), "y without autodiff");
     }
 }

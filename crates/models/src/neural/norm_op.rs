@@ -213,18 +213,7 @@ mod tests {
     use burn::tensor::{Device, Distribution};
 
     use super::*;
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().expect("f32")
-    }
-
-    fn close(a: &[f32], b: &[f32], what: &str) {
-        assert_eq!(a.len(), b.len(), "{what}: lengths");
-        let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= 2e-5 * scale, "{what}[{i}]: {x} vs burn's {y}");
-        }
-    }
+    use crate::neural::conv_op::tests::{close_to_burn, values};
 
     /// Training (output, three gradients, running statistics after two
     /// steps) and inference equal burn's `BatchNorm`, through a loss that is
@@ -242,27 +231,35 @@ mod tests {
             let weights = Tensor::<4>::random([4, 3, 6, 5], Distribution::Uniform(-1.0, 1.0), &device);
             let y_ours = batch_norm(&ours, x.clone());
             let y_burn = burns.forward(x.clone());
-            close(&values(y_ours.clone()), &values(y_burn.clone()), &format!("y step {step}"));
+            close_to_burn(&values(y_ours.clone()), &values(y_burn.clone()), &format!("y step {step}"));
             let g_ours = (y_ours.powi_scalar(2) * weights.clone()).sum().backward();
             let g_burn = (y_burn.powi_scalar(2) * weights).sum().backward();
-            close(&values(x.grad(&g_ours).expect("dx")), &values(x.grad(&g_burn).expect("dx")), "dx");
+            close_to_burn(&values(x.grad(&g_ours).expect("dx")), &values(x.grad(&g_burn).expect("dx")), "dx");
             let pairs = [
                 (ours.gamma.val(), burns.gamma.val(), "dgamma"),
                 (ours.beta.val(), burns.beta.val(), "dbeta"),
             ];
             for (a, b, what) in pairs {
-                close(
+                close_to_burn(
                     &values(a.grad(&g_ours).expect("tracked")),
                     &values(b.grad(&g_burn).expect("tracked")),
                     what,
                 );
             }
         }
-        close(&values(ours.running_mean.value()), &values(burns.running_mean.value()), "running mean");
-        close(&values(ours.running_var.value()), &values(burns.running_var.value()), "running variance");
+        close_to_burn(
+            &values(ours.running_mean.value()),
+            &values(burns.running_mean.value()),
+            "running mean",
+        );
+        close_to_burn(
+            &values(ours.running_var.value()),
+            &values(burns.running_var.value()),
+            "running variance",
+        );
         let plain = Device::flex();
         let (ours, burns) = (ours.valid(), burns.valid());
         let x = Tensor::<4>::random([2, 3, 4, 4], Distribution::Normal(0.0, 1.0), &plain);
-        close(&values(batch_norm(&ours, x.clone())), &values(burns.forward(x)), "inference");
+        close_to_burn(&values(batch_norm(&ours, x.clone())), &values(burns.forward(x)), "inference");
     }
 }
