@@ -1,17 +1,25 @@
 //! Decoding files and byte buffers to mono samples at their native rate.
 //!
-//! Sun `.au` is recognised by its magic bytes and read by [`crate::sun_au`];
-//! everything else goes through Symphonia's probe (WAV, FLAC, MP3, OGG/Vorbis).
-//! MP3 encoder delay and padding (LAME/Xing gapless info) are removed by
-//! Symphonia, so an MP3 lines up sample-for-sample with its source as it does
-//! with libsndfile/mpg123.
+//! Sun `.au` is recognised by its magic bytes and read by [`crate::sun_au`],
+//! RF64/BW64 by [`crate::rf64`]; everything else goes through Symphonia's
+//! probe (WAV, AIFF/AIFF-C, CAF, FLAC, MP3, Ogg, MP4/M4A, Matroska/WebM),
+//! its codecs (PCM, FLAC, MP3, Vorbis, AAC-LC, ALAC) and genreid's Opus
+//! decoder ([`crate::opus`]), registered beside them. Decodes are gapless:
+//! MP3 encoder delay and padding (LAME/Xing) are removed by Symphonia, Opus
+//! pre-skip by the Opus decoder, and MP4 priming and padding by the edit
+//! list (or iTunes' `iTunSMPB`, [`crate::mp4`]), so every format lines up
+//! sample-for-sample with its source.
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::common::Limit;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -20,9 +28,24 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{AudioError, Result};
 use crate::limits::check_stream;
+use crate::mp4::{Gapless, Trim};
+use crate::opus::{OpusDecoder, OpusHead};
+use crate::rf64::Rf64Reader;
 use crate::signal::{Signal, downmix_into};
+use crate::sniff::{SNIFF_LEN, unsupported_format};
 use crate::sun_au;
 use crate::warning::{Warning, push_once};
+
+/// Symphonia's codecs and genreid's Opus decoder.
+fn codecs() -> &'static CodecRegistry {
+    static CODECS: LazyLock<CodecRegistry> = LazyLock::new(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_audio_decoder::<OpusDecoder>();
+        registry
+    });
+    &CODECS
+}
 
 /// Mono audio at the file's own rate, with what the file said about itself.
 #[derive(Debug, Clone)]
@@ -89,38 +112,89 @@ pub fn decode(source: Source<'_>, max_seconds: f64) -> Result<Decoded> {
     })
 }
 
-/// Reads the first bytes (to recognise Sun `.au`, which Symphonia does not
-/// read), puts them back in front of the rest, and hands the source to the
-/// right reader. A stream cannot seek, so its first bytes are chained back.
+/// Reads the first bytes (to recognise Sun `.au`, RF64 and the formats
+/// genreid names but does not decode), puts them back in front of the
+/// rest, and hands the source to the right reader. A stream cannot seek,
+/// so its first bytes are chained back.
 fn decode_source(source: Source<'_>, path: &Path, max_seconds: f64) -> Result<Decoded> {
     let io = |e: std::io::Error| AudioError::Io { path: path.to_path_buf(), cause: e };
-    let mut magic = [0u8; 4];
+    let mut head = [0u8; SNIFF_LEN];
     let lower = |e: Option<&str>| e.map(str::to_ascii_lowercase);
-    let (media, extension, got): (Box<dyn MediaSource>, Option<String>, usize) = match source {
-        Source::File(p) => {
-            let mut file = File::open(p).map_err(io)?;
-            let got = read_up_to(&mut file, &mut magic).map_err(io)?;
-            file.seek(SeekFrom::Start(0)).map_err(io)?;
-            (Box::new(file), lower(p.extension().and_then(|e| e.to_str())), got)
-        }
-        Source::Bytes { bytes, extension, .. } => {
-            let got = bytes.len().min(magic.len());
-            magic[..got].copy_from_slice(&bytes[..got]);
-            (Box::new(Cursor::new(bytes)), lower(extension), got)
-        }
-        Source::Stream { mut reader, extension, .. } => {
-            let got = read_up_to(&mut reader, &mut magic).map_err(io)?;
-            let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
-            (Box::new(ReadOnlySource::new(whole)), lower(extension), got)
-        }
-    };
+    let (media, extension, got, gapless): (Box<dyn MediaSource>, Option<String>, usize, Option<Gapless>) =
+        match source {
+            Source::File(p) => {
+                let mut file = File::open(p).map_err(io)?;
+                let got = read_up_to(&mut file, &mut head).map_err(io)?;
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
+                let gapless = file_gapless(p, &head[..got]);
+                (Box::new(file), lower(p.extension().and_then(|e| e.to_str())), got, gapless)
+            }
+            Source::Bytes { bytes, extension, .. } => {
+                let got = bytes.len().min(head.len());
+                head[..got].copy_from_slice(&bytes[..got]);
+                let gapless = crate::mp4::looks_like_mp4(&head[..got])
+                    .then(|| crate::mp4::gapless_info(&mut Cursor::new(&bytes)))
+                    .flatten();
+                (Box::new(Cursor::new(bytes)), lower(extension), got, gapless)
+            }
+            Source::Stream { mut reader, extension, .. } => {
+                let got = read_up_to(&mut reader, &mut head).map_err(io)?;
+                let mut whole = Cursor::new(head[..got].to_vec()).chain(reader);
+                if crate::mp4::looks_like_mp4(&head[..got]) || head.starts_with(b"caff") {
+                    // An MP4's index (`moov`) often comes after the audio, and
+                    // Symphonia's CAF reader seeks past the audio for the
+                    // chunks behind it: only a seekable source can go back.
+                    // Such a stream (bounded by its sender, as uploads are)
+                    // is spooled to an unnamed temporary file, never to memory.
+                    let mut spool = tempfile::tempfile().map_err(io)?;
+                    std::io::copy(&mut whole, &mut spool).map_err(io)?;
+                    spool.seek(SeekFrom::Start(0)).map_err(io)?;
+                    let mut index = BufReader::new(spool.try_clone().map_err(io)?);
+                    let gapless = crate::mp4::gapless_info(&mut index);
+                    spool.seek(SeekFrom::Start(0)).map_err(io)?;
+                    return decode_with(
+                        Box::new(spool),
+                        lower(extension),
+                        got,
+                        &head,
+                        gapless,
+                        path,
+                        max_seconds,
+                    );
+                }
+                (Box::new(ReadOnlySource::new(whole)), lower(extension), got, None)
+            }
+        };
+    decode_with(media, extension, got, &head, gapless, path, max_seconds)
+}
+
+/// Decodes `media`, whose first `got` bytes are `head`, with the reader its
+/// first bytes call for.
+fn decode_with(
+    media: Box<dyn MediaSource>,
+    extension: Option<String>,
+    got: usize,
+    head: &[u8],
+    gapless: Option<Gapless>,
+    path: &Path,
+    max_seconds: f64,
+) -> Result<Decoded> {
     if got == 0 {
         return Err(AudioError::Empty { path: path.to_path_buf() });
     }
-    let decoded = if got == 4 && magic == sun_au::MAGIC {
+    let head = &head[..got];
+    if let Some(name) = unsupported_format(head) {
+        return Err(AudioError::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("{name} is not supported"),
+        });
+    }
+    let decoded = if head.starts_with(&sun_au::MAGIC) {
         decode_sun_au(media, path, max_seconds)?
+    } else if crate::rf64::is_rf64(head) {
+        decode_rf64(media, path, max_seconds)?
     } else {
-        decode_symphonia(media, extension.as_deref(), path, max_seconds)?
+        decode_symphonia(media, extension.as_deref(), path, max_seconds, gapless)?
     };
     if decoded.signal.is_empty() {
         return Err(AudioError::NoSamples { path: path.to_path_buf() });
@@ -128,7 +202,15 @@ fn decode_source(source: Source<'_>, path: &Path, max_seconds: f64) -> Result<De
     Ok(decoded)
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// The gapless information of an MP4 file on disk (`None` for other formats).
+pub(crate) fn file_gapless(path: &Path, head: &[u8]) -> Option<Gapless> {
+    if !crate::mp4::looks_like_mp4(head) {
+        return None;
+    }
+    crate::mp4::gapless_info(&mut BufReader::new(File::open(path).ok()?))
+}
+
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..])? {
@@ -167,13 +249,44 @@ fn decode_sun_au(media: Box<dyn MediaSource>, path: &Path, max_seconds: f64) -> 
     Ok(Decoded { signal: Signal::new(mono, header.sample_rate), channels, warnings })
 }
 
+fn decode_rf64(media: Box<dyn MediaSource>, path: &Path, max_seconds: f64) -> Result<Decoded> {
+    let invalid = |reason: String| AudioError::InvalidHeader { path: path.to_path_buf(), reason };
+    let mut reader = Rf64Reader::open(BufReader::new(media)).map_err(invalid)?;
+    let max_frames = frames_in(max_seconds, reader.sample_rate);
+    let mut mono = Vec::new();
+    // One frame past the limit tells a file that goes on from one that ends there.
+    while mono.len() <= max_frames {
+        let want = max_frames + 1 - mono.len();
+        if reader
+            .read_into(&mut mono, want)
+            .map_err(|reason| AudioError::Decode { path: path.to_path_buf(), reason })?
+            == 0
+        {
+            break;
+        }
+    }
+    let mut warnings = Vec::new();
+    let rate = f64::from(reader.sample_rate);
+    if mono.len() > max_frames {
+        mono.truncate(max_frames);
+        warnings.push(Warning::Cut { at_seconds: max_seconds });
+    } else if (mono.len() as u64) < reader.announced_frames {
+        warnings.push(Warning::Truncated {
+            announced_seconds: reader.announced_frames as f64 / rate,
+            decoded_seconds: mono.len() as f64 / rate,
+        });
+    }
+    Ok(Decoded { signal: Signal::new(mono, reader.sample_rate), channels: reader.channels, warnings })
+}
+
 fn decode_symphonia(
     media: Box<dyn MediaSource>,
     extension: Option<&str>,
     path: &Path,
     max_seconds: f64,
+    gapless: Option<Gapless>,
 ) -> Result<Decoded> {
-    let mut reader = PacketReader::open(media, extension, path)?;
+    let mut reader = PacketReader::open(media, extension, path, gapless)?;
     let mut mono = Vec::new();
     let mut more = true;
     // One packet past the limit tells a file that goes on from one that ends there.
@@ -207,23 +320,42 @@ pub(crate) struct PacketReader {
     last_error: String,
     /// The stream broke off with an error other than a clean end.
     broke_off: Option<String>,
-    /// Frames decoded so far, and the number the header announces.
+    /// The file ended inside a packet, after good ones (a cut file).
+    ended_mid_packet: bool,
+    /// Whether the reader's running out of bytes means the file is cut:
+    /// not so for Matroska read as a stream, whose reader runs into the end
+    /// looking for the index behind the audio.
+    eof_means_cut: bool,
+    /// Frames delivered so far, and the number the header announces.
     frames: u64,
     announced_frames: Option<u64>,
+    /// Priming and padding the container says to drop, and the frames the
+    /// decoder has produced before that trim.
+    trim: Trim,
+    decoded_frames: u64,
     path: PathBuf,
 }
 
 impl PacketReader {
-    /// Probes `media` and opens its default audio track.
-    pub(crate) fn open(media: Box<dyn MediaSource>, extension: Option<&str>, path: &Path) -> Result<Self> {
+    /// Probes `media` and opens its default audio track; `gapless` is what
+    /// an MP4 file says of its priming and padding ([`file_gapless`]).
+    pub(crate) fn open(
+        media: Box<dyn MediaSource>,
+        extension: Option<&str>,
+        path: &Path,
+        gapless: Option<Gapless>,
+    ) -> Result<Self> {
         let unsupported = |reason: String| AudioError::Unsupported { path: path.to_path_buf(), reason };
+        let seekable = media.is_seekable();
         let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
             hint.with_extension(ext);
         }
+        // Cover art is not needed to decode: it is skipped, not held.
+        let metadata = MetadataOptions::default().limit_visual_bytes(Limit::Maximum(0));
         let format = symphonia::default::get_probe()
-            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .probe(&hint, mss, FormatOptions::default(), metadata)
             .map_err(|e| match e {
                 // A recognised container with a broken header is damaged, not foreign.
                 SymError::DecodeError(_) => {
@@ -249,9 +381,25 @@ impl PacketReader {
         if let Some(rate) = params.sample_rate {
             check_stream(path, rate, 1)?;
         }
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| unsupported(e.to_string()))?;
+        if params.codec == CODEC_ID_OPUS {
+            // The decoder checks it too; here the reason reaches the user.
+            OpusHead::parse(params.extra_data.as_deref().unwrap_or_default())
+                .map_err(|reason| AudioError::InvalidHeader { path: path.to_path_buf(), reason })?;
+        }
+        let decoder =
+            codecs().make_audio_decoder(&params, &AudioDecoderOptions::default()).map_err(|e| match e {
+                SymError::Unsupported(_) => unsupported(format!(
+                    "its {} audio codec ({}) is not one genreid decodes",
+                    format.format_info().long_name,
+                    params.codec
+                )),
+                e => AudioError::InvalidHeader { path: path.to_path_buf(), reason: e.to_string() },
+            })?;
+        let eof_means_cut = seekable || format.format_info().short_name != "matroska";
+        let trim = match (gapless, params.sample_rate) {
+            (Some(g), Some(rate)) if format.format_info().short_name == "isomp4" => g.trim(rate),
+            _ => Trim::default(),
+        };
         Ok(Self {
             format,
             decoder,
@@ -263,8 +411,12 @@ impl PacketReader {
             bad: 0,
             last_error: String::new(),
             broke_off: None,
+            ended_mid_packet: false,
+            eof_means_cut,
             frames: 0,
             announced_frames,
+            trim,
+            decoded_frames: 0,
             path: path.to_path_buf(),
         })
     }
@@ -289,6 +441,11 @@ impl PacketReader {
                 announced_seconds: announced as f64 / rate,
                 decoded_seconds: self.frames as f64 / rate,
             });
+        } else if self.ended_mid_packet && warnings.is_empty() {
+            // No length was announced (Ogg, Matroska), but the file ends
+            // inside a page or an element: it was cut short.
+            let reason = "the file ends in the middle of a packet (cut short)".to_string();
+            warnings.push(Warning::Damaged { skipped_packets: self.bad, reason });
         }
         warnings
     }
@@ -304,6 +461,9 @@ impl PacketReader {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(false),
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    // A clean end is `Ok(None)`; the file ending inside a
+                    // page, frame or element is a file cut short.
+                    self.ended_mid_packet = self.good > 0 && self.eof_means_cut;
                     return Ok(false);
                 }
                 Err(SymError::ResetRequired) => {
@@ -331,9 +491,13 @@ impl PacketReader {
                     buf.copy_to_vec_interleaved(&mut self.interleaved);
                     let before = out.len();
                     downmix_into(&self.interleaved, n_ch, out);
-                    self.frames += (out.len() - before) as u64;
+                    let kept = self.apply_trim(out, before);
+                    self.frames += kept as u64;
                     self.good += 1;
-                    return Ok(true);
+                    // Past the kept length only the encoder's padding is left.
+                    let done =
+                        self.trim.keep.is_some_and(|keep| self.decoded_frames >= self.trim.skip + keep);
+                    return Ok(!done);
                 }
                 Err(SymError::DecodeError(e)) => {
                     self.bad += 1;
@@ -346,6 +510,21 @@ impl PacketReader {
                 Err(e) => return Err(decode_err(&self.path, e.to_string())),
             }
         }
+    }
+
+    /// Drops what the container's trim says is not music from the frames
+    /// `out[before..]` just decoded; returns how many frames remain.
+    fn apply_trim(&mut self, out: &mut Vec<f32>, before: usize) -> usize {
+        let new = (out.len() - before) as u64;
+        let first = self.decoded_frames;
+        self.decoded_frames += new;
+        let Trim { skip, keep } = self.trim;
+        let from = skip.saturating_sub(first).min(new);
+        let to =
+            keep.map_or(new, |keep| (skip.saturating_add(keep)).saturating_sub(first).min(new)).max(from);
+        out.truncate(before + to as usize);
+        out.drain(before..before + from as usize);
+        (to - from) as usize
     }
 
     /// The errors a finished read reports: nothing decodable, or no rate.

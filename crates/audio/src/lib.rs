@@ -8,17 +8,26 @@
 //! # Ok::<(), genreid_audio::AudioError>(())
 //! ```
 //!
-//! Formats: WAV, FLAC, MP3 (gapless), OGG/Vorbis through Symphonia, and Sun
-//! `.au` (GTZAN's original format) through [`sun_au`]. Malformed input is an
+//! Formats: WAV, AIFF/AIFF-C, CAF, FLAC, MP3, Ogg Vorbis, AAC and ALAC in
+//! MP4/M4A, FLAC/Vorbis/PCM in Matroska through Symphonia; Opus (Ogg and
+//! WebM/Matroska) through genreid's Symphonia decoder over `opus-pure`;
+//! RF64/BW64 and Sun `.au` (GTZAN's original format) through readers of
+//! their own. Every decode is gapless (encoder priming and padding
+//! removed). Formats known but not decoded (WMA, APE, WavPack, ...) are an
+//! [`AudioError::Unsupported`] that names them. Malformed input is an
 //! [`AudioError`] that names the file and the cause, never a panic.
 
 mod decode;
 mod error;
 pub mod limits;
 mod load;
+mod mp4;
+mod opus;
 mod resample;
+mod rf64;
 mod segment;
 mod signal;
+mod sniff;
 mod stream;
 pub mod sun_au;
 mod warning;
@@ -36,8 +45,15 @@ pub use signal::{Level, Signal, downmix_into, fix_length};
 pub use stream::{Block, Blocks, MonoStream};
 pub use warning::Warning;
 
-/// File extensions genreid treats as audio when walking folders.
-pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga", "au", "snd"];
+/// File extensions genreid treats as audio when walking folders: every
+/// format it decodes, plus the ones it names but cannot decode (`wma`,
+/// `ape`, `wv`, ...), so that a library's files of those are reported as
+/// unsupported rather than silently passed over.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "rf64", "bw64", "flac", "mp3", "mp2", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac",
+    "alac", "aif", "aiff", "aifc", "caf", "mka", "mkv", "webm", "weba", "au", "snd", "wma", "asf", "ape",
+    "wv", "mpc", "dsf", "dff", "tta",
+];
 
 /// Whether `path` has one of the [`AUDIO_EXTENSIONS`] (case-insensitive).
 pub fn is_audio_path(path: &std::path::Path) -> bool {

@@ -153,12 +153,15 @@ pub(crate) async fn stream_upload<J>(
                 Some(_) => continue,
             }
         };
-        job = start(clean_name(name.or_else(|| field.file_name().map(str::to_string))), reader);
+        let field_type = field.content_type().map(str::to_string);
+        let named = clean_name(name.or_else(|| field.file_name().map(str::to_string)));
+        job = start(with_type_extension(named, field_type.as_deref()), reader);
         while let Some(chunk) = field.chunk().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
             forward.push(chunk).await?;
         }
     } else {
-        job = start(clean_name(name), reader);
+        let body_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        job = start(with_type_extension(clean_name(name), body_type.as_deref()), reader);
         let mut stream = Body::into_data_stream(request.into_body());
         while let Some(chunk) = stream.next().await {
             forward.push(chunk.map_err(|e| UploadError::Malformed(e.to_string()))?).await?;
@@ -168,8 +171,48 @@ pub(crate) async fn stream_upload<J>(
     Ok(job)
 }
 
+/// An upload named without an extension gets the one its media type
+/// implies (`audio/mp4` → `.m4a`), as a hint for the decoder, which
+/// recognises every format by its bytes in any case.
+fn with_type_extension(name: String, content_type: Option<&str>) -> String {
+    if std::path::Path::new(&name).extension().is_some() {
+        return name;
+    }
+    let media_type = content_type.and_then(|t| t.split(';').next()).map(|t| t.trim().to_ascii_lowercase());
+    let extension = match media_type.as_deref() {
+        Some("audio/mp4" | "audio/m4a" | "audio/x-m4a" | "video/mp4") => "m4a",
+        Some("audio/aac" | "audio/aacp") => "aac",
+        Some("audio/ogg" | "application/ogg") => "ogg",
+        Some("audio/opus") => "opus",
+        Some("audio/webm" | "video/webm") => "webm",
+        Some("audio/x-matroska" | "video/x-matroska") => "mka",
+        Some("audio/aiff" | "audio/x-aiff") => "aiff",
+        Some("audio/x-caf") => "caf",
+        Some("audio/flac" | "audio/x-flac") => "flac",
+        Some("audio/mpeg" | "audio/mp3") => "mp3",
+        Some("audio/wav" | "audio/wave" | "audio/x-wav" | "audio/vnd.wave") => "wav",
+        Some("audio/basic" | "audio/au") => "au",
+        _ => return name,
+    };
+    format!("{name}.{extension}")
+}
+
 /// A name is shown in errors and on the dashboard: short and plain.
 fn clean_name(name: Option<String>) -> String {
     let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
     name.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_give_extension_hints_to_names_without_one() {
+        assert_eq!(with_type_extension("upload".into(), Some("audio/mp4")), "upload.m4a");
+        assert_eq!(with_type_extension("voice".into(), Some("audio/ogg; codecs=opus")), "voice.ogg");
+        assert_eq!(with_type_extension("song.flac".into(), Some("audio/mpeg")), "song.flac");
+        assert_eq!(with_type_extension("upload".into(), Some("application/octet-stream")), "upload");
+        assert_eq!(with_type_extension("upload".into(), None), "upload");
+    }
 }

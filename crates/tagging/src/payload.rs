@@ -14,7 +14,7 @@ use crate::store::Format;
 /// tag(s) and trailing ID3v1/APE/Lyrics3 tags; FLAC STREAMINFO, SEEKTABLE
 /// and CUESHEET blocks plus all frames; WAV `fmt ` and `data` chunks; every
 /// Ogg packet but each stream's comment header (packet 1), with its length;
-/// MP4 `mdat` atoms.
+/// MP4 `mdat` atoms; AIFF `COMM` and `SSND` chunks.
 pub fn audio_digest(format: Format, bytes: &[u8]) -> Result<[u8; 32], String> {
     let mut hash = Sha256::new();
     match format {
@@ -38,6 +38,11 @@ pub fn audio_digest(format: Format, bytes: &[u8]) -> Result<[u8; 32], String> {
         })?,
         Format::Mp4 => {
             for range in mp4_audio(bytes)? {
+                hash.update(&bytes[range]);
+            }
+        }
+        Format::Aiff => {
+            for range in aiff_audio(bytes)? {
                 hash.update(&bytes[range]);
             }
         }
@@ -157,6 +162,28 @@ fn riff_audio(b: &[u8]) -> Result<Vec<Range<usize>>, String> {
     Ok(ranges)
 }
 
+/// AIFF and AIFF-C: the `COMM` (format) and `SSND` (samples) chunks.
+fn aiff_audio(b: &[u8]) -> Result<Vec<Range<usize>>, String> {
+    if b.get(..4) != Some(b"FORM") || !matches!(b.get(8..12), Some(b"AIFF" | b"AIFC")) {
+        return Err("not an AIFF file".into());
+    }
+    let mut at = 12;
+    let mut ranges = Vec::new();
+    while at + 8 <= b.len() {
+        let id = &b[at..at + 4];
+        let len = be32(b, at + 4).ok_or("truncated chunk")? as usize;
+        let end = (at + 8).saturating_add(len).min(b.len());
+        if id == b"COMM" || id == b"SSND" {
+            ranges.push(at + 8..end);
+        }
+        at = (at + 8).saturating_add(len).saturating_add(len & 1);
+    }
+    if ranges.len() < 2 {
+        return Err("no COMM and SSND chunks".into());
+    }
+    Ok(ranges)
+}
+
 /// Calls `f(serial, packet_index, packet)` for every complete packet of
 /// every logical stream.
 fn ogg_packets(b: &[u8], mut f: impl FnMut(u32, usize, &[u8])) -> Result<(), String> {
@@ -264,7 +291,8 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for format in [Format::Mpeg, Format::Flac, Format::Wav, Format::OggVorbis, Format::Mp4] {
+        for format in [Format::Mpeg, Format::Flac, Format::Wav, Format::OggVorbis, Format::Mp4, Format::Aiff]
+        {
             for bytes in
                 [&b""[..], b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f", b"RIFF\xff\xff\xff\xffWAVEfmt ", b"OggS"]
             {

@@ -8,6 +8,7 @@ use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
 use lofty::file::{AudioFile, FileType};
 use lofty::flac::FlacFile;
 use lofty::id3::v2::{Frame, FrameId, Id3v2Tag, Id3v2Version, TextInformationFrame};
+use lofty::iff::aiff::{AiffFile, AiffTextChunks};
 use lofty::iff::wav::{RiffInfoList, WavFile};
 use lofty::mp4::{AtomData, AtomIdent, Ilst, Mp4File};
 use lofty::mpeg::MpegFile;
@@ -33,10 +34,20 @@ pub enum Format {
     Wav,
     /// MP4/M4A with an `ilst` atom.
     Mp4,
+    /// AIFF/AIFF-C with an `ID3 ` chunk.
+    Aiff,
 }
 
 /// The format of a file from its bytes (not its name), or why it cannot be tagged.
 pub fn format_of(bytes: &[u8]) -> Result<Format, String> {
+    // Formats genreid decodes but has no tag writer for (lofty has none;
+    // its guess would call Matroska ADTS AAC).
+    if bytes.starts_with(b"caff") {
+        return Err("CAF files are not tagged by genreid (no tag writer for CAF)".into());
+    }
+    if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        return Err("Matroska/WebM files are not tagged by genreid (no tag writer for Matroska)".into());
+    }
     let probe = Probe::new(Cursor::new(bytes)).guess_file_type().map_err(|e| e.to_string())?;
     match probe.file_type() {
         Some(FileType::Mpeg) => Ok(Format::Mpeg),
@@ -45,6 +56,7 @@ pub fn format_of(bytes: &[u8]) -> Result<Format, String> {
         Some(FileType::Opus) => Ok(Format::Opus),
         Some(FileType::Wav) => Ok(Format::Wav),
         Some(FileType::Mp4) => Ok(Format::Mp4),
+        Some(FileType::Aiff) => Ok(Format::Aiff),
         Some(other) => Err(format!("{other:?} files are not tagged by genreid")),
         None => Err("not a recognised audio file".into()),
     }
@@ -58,6 +70,7 @@ pub(crate) enum Loaded {
     Opus(OpusFile),
     Wav(WavFile),
     Mp4(Mp4File),
+    Aiff(AiffFile),
 }
 
 /// Every tag lofty parsed from a file, for comparing before and after.
@@ -70,6 +83,7 @@ pub(crate) struct TagSnapshot {
     pictures: Option<Vec<lofty::picture::Picture>>,
     riff: Option<RiffInfoList>,
     ilst: Option<Ilst>,
+    aiff_text: Option<AiffTextChunks>,
 }
 
 const GENRE_ID: FrameId<'static> = FrameId::Valid(Cow::Borrowed("TCON"));
@@ -90,6 +104,7 @@ impl Loaded {
             Format::Opus => OpusFile::read_from(&mut reader, options).map(Self::Opus),
             Format::Wav => WavFile::read_from(&mut reader, options).map(Self::Wav),
             Format::Mp4 => Mp4File::read_from(&mut reader, options).map(Self::Mp4),
+            Format::Aiff => AiffFile::read_from(&mut reader, options).map(Self::Aiff),
         };
         loaded.map_err(|e| e.to_string())
     }
@@ -107,6 +122,7 @@ impl Loaded {
                 _ => Vec::new(),
             },
             Self::Mp4(f) => f.ilst().map(|t| ilst_values(t, field)).unwrap_or_default(),
+            Self::Aiff(f) => f.id3v2().map(|t| id3v2_values(t, field)).unwrap_or_default(),
         }
     }
 
@@ -147,6 +163,13 @@ impl Loaded {
                 }
                 set_ilst(f.ilst_mut().expect("just ensured"), field, values)?;
             }
+            Self::Aiff(f) => {
+                // AIFF's own text chunks have no genre; ID3v2 holds every field.
+                if f.id3v2().is_none() {
+                    f.set_id3v2(Id3v2Tag::new());
+                }
+                set_id3v2(f.id3v2_mut().expect("just ensured"), field, values);
+            }
         }
         Ok(())
     }
@@ -161,6 +184,7 @@ impl Loaded {
             pictures: None,
             riff: None,
             ilst: None,
+            aiff_text: None,
         };
         let frames = |t: &Id3v2Tag| t.iter().cloned().collect::<Vec<_>>();
         match self {
@@ -181,6 +205,10 @@ impl Loaded {
                 s.riff = f.riff_info().cloned();
             }
             Self::Mp4(f) => s.ilst = f.ilst().cloned(),
+            Self::Aiff(f) => {
+                s.id3v2 = f.id3v2().map(frames);
+                s.aiff_text = f.text_chunks().cloned();
+            }
         }
         s
     }
@@ -191,6 +219,7 @@ impl Loaded {
         let id3v23 = match self {
             Self::Mpeg(f) => f.id3v2().is_some_and(|t| t.original_version() == Id3v2Version::V3),
             Self::Wav(f) => f.id3v2().is_some_and(|t| t.original_version() == Id3v2Version::V3),
+            Self::Aiff(f) => f.id3v2().is_some_and(|t| t.original_version() == Id3v2Version::V3),
             _ => false,
         };
         let options = WriteOptions::new().use_id3v23(id3v23).respect_read_only(false);
@@ -201,6 +230,7 @@ impl Loaded {
             Self::Opus(f) => f.save_to(file, options),
             Self::Wav(f) => f.save_to(file, options),
             Self::Mp4(f) => f.save_to(file, options),
+            Self::Aiff(f) => f.save_to(file, options),
         };
         result.map_err(|e| e.to_string())
     }

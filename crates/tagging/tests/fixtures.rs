@@ -104,6 +104,64 @@ fn every_fixture_format_is_tagged_verified_and_undone() {
     tag_and_undo(&taggable_fixtures());
 }
 
+/// The library formats of `shared/fixtures/formats` that carry tags.
+fn library_format_fixtures() -> Vec<PathBuf> {
+    let dir = shared().join("fixtures/formats");
+    ["aac_tagged.m4a", "aac.m4a", "alac.m4a", "opus.opus", "opus_tagged.opus", "aiff.aiff"]
+        .iter()
+        .map(|name| dir.join(name))
+        .collect()
+}
+
+#[test]
+fn library_formats_are_tagged_verified_and_undone() {
+    tag_and_undo(&library_format_fixtures());
+}
+
+#[test]
+fn a_persons_genre_and_cover_art_survive_in_m4a_and_opus() {
+    use lofty::prelude::{Accessor, TaggedFileExt};
+    let dir = tempfile::tempdir().unwrap();
+    let formats = shared().join("fixtures/formats");
+    let copies = copy_all(&[formats.join("aac_tagged.m4a"), formats.join("opus_tagged.opus")], dir.path());
+    let (journal, _) = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+    for path in &copies {
+        // fill-empty: the genre a person wrote stays.
+        let planned = plan_file(path, &edits("Metal", Mode::FillEmpty)).unwrap();
+        assert_eq!(planned.changes[0].old, vec!["Progressive Rock".to_string()], "{}", path.display());
+        assert_eq!(planned.changes[0].new, None, "{}", path.display());
+        // replace (asked for): the genre changes, the cover and the rest stay.
+        let before = lofty::read_from_path(path).unwrap();
+        tag_file(plan_file(path, &edits("Metal", Mode::Replace)).unwrap(), &journal, "t").unwrap();
+        let after = lofty::read_from_path(path).unwrap();
+        let (b, a) = (before.primary_tag().unwrap(), after.primary_tag().unwrap());
+        assert_eq!(
+            (a.title(), a.artist(), a.album()),
+            (b.title(), b.artist(), b.album()),
+            "{}",
+            path.display()
+        );
+        assert_eq!(a.genre().as_deref(), Some("Metal"));
+        assert_eq!(a.pictures(), b.pictures(), "{}: cover art", path.display());
+    }
+    let m4a_cover = lofty::read_from_path(&copies[0]).unwrap();
+    assert_eq!(m4a_cover.primary_tag().unwrap().pictures().len(), 1, "the m4a's PNG cover");
+}
+
+#[test]
+fn containers_without_a_tag_writer_are_refused_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let formats = shared().join("fixtures/formats");
+    for (name, says) in
+        [("caf.caf", "CAF"), ("flac.mka", "Matroska"), ("opus.webm", "Matroska"), ("wma.wma", "")]
+    {
+        // A writable copy: the shared fixtures are read-only.
+        let copy = &copy_all(&[formats.join(name)], dir.path())[0];
+        let err = plan_file(copy, &edits("Pop", Mode::Replace)).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains("unsupported for tagging") && err.contains(says), "{err}");
+    }
+}
+
 #[test]
 fn fma_mp3s_are_tagged_verified_and_undone() {
     tag_and_undo(&fma_mp3s());
