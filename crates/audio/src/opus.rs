@@ -73,7 +73,7 @@ impl OpusHead {
 }
 
 enum Inner {
-    Single(opus_pure::OpusDecoder),
+    Single(Box<opus_pure::OpusDecoder>),
     Multi(opus_pure::OpusMSDecoder),
 }
 
@@ -95,7 +95,8 @@ impl OpusDecoder {
         // (`crate::decode`); this is the decoder's own guard.
         let head = OpusHead::parse(extra).map_err(|_| Error::DecodeError("opus: invalid OpusHead header"))?;
         let inner = match head.mapping_family {
-            0 => opus_pure::OpusDecoder::new(OPUS_RATE as i32, head.channels).map(Inner::Single),
+            0 => opus_pure::OpusDecoder::new(OPUS_RATE as i32, head.channels)
+                .map(|d| Inner::Single(Box::new(d))),
             _ => opus_pure::OpusMSDecoder::new(OPUS_RATE as i32, head.channels, head.mapping_family)
                 .map(Inner::Multi),
         };
