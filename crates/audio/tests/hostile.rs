@@ -1,8 +1,10 @@
 //! Crafted headers cannot make genreid do unbounded work: any sample rate
-//! from 0 to 2^32-1, any channel count, bit depth and claimed size gives an
-//! error or a result, within a time and a memory bound (peak RSS measured
-//! around each case; Linux's `clear_refs` resets the high-water mark). The
-//! reproductions of the hostile-input report are here as named cases.
+//! from 0 to 2^32-1, any channel count, bit depth and claimed size (WAV,
+//! `.au`), and crafted MP4 atoms, Opus headers, Matroska elements, CAF and
+//! AIFF chunks give an error or a result, within a time and a memory
+//! bound (peak RSS measured around each case; Linux's `clear_refs` resets
+//! the high-water mark). The reproductions of the hostile-input report are
+//! here as named cases.
 //!
 //! One test function: the cases run one after another, so each one's
 //! memory is its own.
@@ -164,6 +166,7 @@ fn crafted_headers_get_an_error_or_a_result_within_bounds() {
             Ok(())
         })
         .unwrap();
+    crafted_containers_get_an_error_or_a_result_within_bounds();
 }
 
 #[test]
@@ -222,4 +225,109 @@ fn truncated_and_cut_streams_say_so() {
     let asked =
         load_checked(&path, &LoadOptions { duration_seconds: Some(2.0), ..Default::default() }).unwrap();
     assert!(asked.warnings.is_empty(), "{:?}", asked.warnings);
+}
+
+/// A fixture of `shared/fixtures/formats` (one clip in every library format).
+fn format_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(genreid_testkit::shared().join("fixtures/formats").join(name)).unwrap()
+}
+
+/// Offset of the first `marker` in `bytes` (the fixtures hold each one).
+fn find(bytes: &[u8], marker: &[u8]) -> usize {
+    bytes.windows(marker.len()).position(|w| w == marker).unwrap_or_else(|| panic!("{marker:?} not found"))
+}
+
+/// Both decode paths on a crafted container; an error must name the file.
+fn container_case(name: &str, bytes: Vec<u8>) {
+    let (whole, streamed) = both_paths(name, bytes);
+    for e in [whole.err(), streamed.err()].into_iter().flatten() {
+        assert!(e.to_string().contains(name), "{name}: error does not name the file: {e}");
+    }
+}
+
+fn with(mut bytes: Vec<u8>, at: usize, value: &[u8]) -> Vec<u8> {
+    bytes[at..at + value.len()].copy_from_slice(value);
+    bytes
+}
+
+/// Crafted MP4 atoms, Ogg/Opus headers, Matroska elements, CAF and AIFF
+/// chunks: the library fixtures of `shared/fixtures/formats` with header
+/// fields overwritten (sizes, counts, rates, channel counts, edit lists,
+/// pre-skips) or cut short. An error must name the file.
+fn crafted_containers_get_an_error_or_a_result_within_bounds() {
+    // Named cases: the fields a hostile file would aim at.
+    let m4a = format_fixture("aac.m4a");
+    let elst = find(&m4a, b"elst");
+    let moov = find(&m4a, b"moov") - 4;
+    let stsz = find(&m4a, b"stsz");
+    let opus = format_fixture("opus.opus");
+    let head = find(&opus, b"OpusHead");
+    let webm = format_fixture("opus.webm");
+    let caf = format_fixture("caf.caf");
+    let caf_desc = find(&caf, b"desc");
+    let named: Vec<(&str, Vec<u8>)> = vec![
+        // An edit list that skips 2^62 frames, or keeps 2^31 ms.
+        ("skip_all.m4a", with(m4a.clone(), elst + 16, &(u32::MAX / 2).to_be_bytes())),
+        ("keep_huge.m4a", with(m4a.clone(), elst + 12, &u32::MAX.to_be_bytes())),
+        ("elst_count.m4a", with(m4a.clone(), elst + 8, &u32::MAX.to_be_bytes())),
+        ("moov_size.m4a", with(m4a.clone(), moov, &u32::MAX.to_be_bytes())),
+        ("moov_64bit.m4a", with(m4a.clone(), moov, &1u32.to_be_bytes())),
+        ("stsz_count.m4a", with(m4a.clone(), stsz + 12, &u32::MAX.to_be_bytes())),
+        // OpusHead: 255 channels, the largest pre-skip, +127 dB gain, family 255.
+        ("channels.opus", with(opus.clone(), head + 9, &[255])),
+        ("pre_skip.opus", with(opus.clone(), head + 10, &[0xFF, 0xFF])),
+        ("gain.opus", with(opus.clone(), head + 16, &[0xFF, 0x7F])),
+        ("family.opus", with(opus.clone(), head + 18, &[255])),
+        // Matroska: the EBML header's and the Segment's sizes as "huge".
+        ("ebml_size.webm", with(webm.clone(), 4, &[0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])),
+        (
+            "segment_size.webm",
+            with(
+                webm.clone(),
+                find(&webm, &[0x18, 0x53, 0x80, 0x67]) + 4,
+                &[0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE],
+            ),
+        ),
+        // CAF: a sample rate of 1e300 and 2^32-1 channels.
+        ("rate.caf", with(caf.clone(), caf_desc + 12, &1e300f64.to_be_bytes())),
+        ("channels.caf", with(caf.clone(), caf_desc + 12 + 24, &u32::MAX.to_be_bytes())),
+    ];
+    for (name, bytes) in named {
+        container_case(name, bytes);
+    }
+
+    // Random overwrites near each container's headers (the first 4 KiB and,
+    // for MP4, the `moov` at the end), and random truncations.
+    let files: Vec<(&str, Vec<u8>)> =
+        ["aac.m4a", "alac.m4a", "opus.opus", "opus.webm", "flac.mka", "caf.caf", "aiff.aiff"]
+            .iter()
+            .map(|n| (*n, format_fixture(n)))
+            .collect();
+    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
+    let case = (
+        0..files.len(),
+        prop_oneof![0usize..4_096, Just(usize::MAX)],
+        0usize..8_192,
+        prop_oneof![Just(0u32), Just(u32::MAX), Just(0x7FFF_FFFF), Just(1), any::<u32>()],
+        prop_oneof![Just(None), (0.0f64..1.0).prop_map(Some)],
+    );
+    runner
+        .run(&case, |(which, from_start, from_end, value, cut)| {
+            let (name, original) = &files[which];
+            let mut bytes = original.clone();
+            // usize::MAX: counted from the end instead (the `moov` atom).
+            let at = if from_start == usize::MAX {
+                bytes.len() - 4 - from_end % (bytes.len() - 4)
+            } else {
+                from_start
+            };
+            bytes[at..at + 4].copy_from_slice(&value.to_be_bytes());
+            if let Some(fraction) = cut {
+                bytes.truncate((bytes.len() as f64 * fraction) as usize);
+            }
+            let ext = name.rsplit('.').next().unwrap();
+            container_case(&format!("case_{at}_{value}.{ext}"), bytes);
+            Ok(())
+        })
+        .unwrap();
 }
