@@ -5,36 +5,29 @@
 /// Bytes a file must start with to be recognised here.
 pub(crate) const SNIFF_LEN: usize = 16;
 
+/// First bytes of the formats genreid names but does not decode, and their names.
+const UNSUPPORTED: &[(&[u8], &str)] = &[
+    (
+        &[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C],
+        "WMA (Windows Media Audio in an ASF container)",
+    ),
+    (b"MAC ", "Monkey's Audio (APE)"),
+    (b"wvpk", "WavPack"),
+    (b"MPCK", "Musepack"),
+    (b"MP+", "Musepack"),
+    (b"DSD ", "DSD audio (DSF)"),
+    (b"FRM8", "DSD audio (DSDIFF)"),
+    (b"TTA1", "True Audio (TTA)"),
+    (b"OFR ", "OptimFROG"),
+    (b".RMF", "RealAudio"),
+    (b".ra\xfd", "RealAudio"),
+    (b"#!AMR", "AMR speech audio"),
+    (b"MThd", "MIDI (notes, not recorded audio)"),
+];
+
 /// The name of a known but unsupported format, from a file's first bytes.
 pub(crate) fn unsupported_format(head: &[u8]) -> Option<&'static str> {
-    const ASF: [u8; 16] =
-        [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C];
-    let starts = |magic: &[u8]| head.starts_with(magic);
-    Some(if starts(&ASF) {
-        "WMA (Windows Media Audio in an ASF container)"
-    } else if starts(b"MAC ") {
-        "Monkey's Audio (APE)"
-    } else if starts(b"wvpk") {
-        "WavPack"
-    } else if starts(b"MPCK") || starts(b"MP+") {
-        "Musepack"
-    } else if starts(b"DSD ") {
-        "DSD audio (DSF)"
-    } else if starts(b"FRM8") {
-        "DSD audio (DSDIFF)"
-    } else if starts(b"TTA1") {
-        "True Audio (TTA)"
-    } else if starts(b"OFR ") {
-        "OptimFROG"
-    } else if starts(b".RMF") || starts(b".ra\xfd") {
-        "RealAudio"
-    } else if starts(b"#!AMR") {
-        "AMR speech audio"
-    } else if starts(b"MThd") {
-        "MIDI (notes, not recorded audio)"
-    } else {
-        return None;
-    })
+    UNSUPPORTED.iter().find(|(magic, _)| head.starts_with(magic)).map(|(_, name)| *name)
 }
 
 #[cfg(test)]
