@@ -5,12 +5,15 @@
 //! tags: {tag: p}, segments?: [{start, end, genre, probabilities}],
 //! spectrogram?: {bands, frames, seconds, data}, duration_seconds,
 //! truncated_at_seconds?, warnings: [{code, message}],
-//! timing_ms: {queue, decode, inference, total}, similar?: [{rank, path,
+//! timing_ms: {upload, queue, decode, inference, total}, similar?: [{rank, path,
 //! similarity, genre, artist, album, title, tags}]}`, or an error
-//! `{error, status}`: 400 malformed, 404 no such route, 405 wrong method,
-//! 408 upload too slow, 413 too large, 415 not a supported audio format,
-//! 409 no library loaded (`/api/similar`), 422 corrupt audio, 503 busy (with `Retry-After`), 504 classification too
-//! slow (its work is cancelled, and the worker is free again).
+//! `{error, status}`: 400 malformed (body or query string), 404 no such
+//! route, 405 wrong method, 408 upload too slow (below the minimum rate, or
+//! not whole by the deadline), 409 no library loaded (`/api/similar`), 413
+//! too large, 415 not a supported audio format, 422 corrupt audio, 429 this
+//! client already sends its share of uploads, 503 busy (with
+//! `Retry-After`), 504 classification too slow (its work is cancelled, and
+//! the worker is free again), 507 the upload could not be spooled.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -33,7 +36,8 @@ use serde_json::json;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::upload::{ChunkReader, UploadError, check_declared, discard_upload, stream_upload};
+use crate::admission::{ClientAddr, Refusal};
+use crate::upload::{Pace, Received, UploadError, check_declared, discard_upload, receive_upload};
 use crate::{AppState, Event, Live, spectrogram};
 
 /// Query parameters of `POST /api/classify`.
@@ -99,12 +103,13 @@ impl IntoResponse for ApiError {
 }
 
 fn upload_error(e: UploadError) -> ApiError {
-    match e {
-        UploadError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        UploadError::Empty | UploadError::Malformed(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
-        }
-    }
+    let status = match e {
+        UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        UploadError::Empty | UploadError::Malformed(_) => StatusCode::BAD_REQUEST,
+        UploadError::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
+        UploadError::Spool(_) => StatusCode::INSUFFICIENT_STORAGE,
+    };
+    ApiError::new(status, e.to_string())
 }
 
 fn model_kind(model: &Model) -> &'static str {
@@ -116,14 +121,40 @@ fn model_kind(model: &Model) -> &'static str {
     }
 }
 
+/// The request's query string, parsed; a malformed one is a 400 with the
+/// JSON error body, after the upload sent with it is read and dropped (so
+/// the client receives the answer rather than a broken pipe).
+async fn parse_query<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    request: Request,
+) -> Result<(T, Request), ApiError> {
+    match Query::<T>::try_from_uri(request.uri()) {
+        Ok(Query(query)) => Ok((query, request)),
+        Err(rejection) => {
+            let _ = tokio::time::timeout(
+                state.config.timeout,
+                discard_upload(request, state.config.max_upload_bytes),
+            )
+            .await;
+            Err(ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))
+        }
+    }
+}
+
 /// `POST /api/similar`: the verdict and the `k` most similar tracks of the
 /// library (`similar: [{rank, path, similarity, genre, artist, album,
 /// title, tags}]`); 409 when the service has no library.
 pub async fn similar(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<SimilarQuery>,
     request: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let (query, request) = match parse_query::<SimilarQuery>(&state, request).await {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            state.record_error("malformed");
+            return Err(e);
+        }
+    };
     if state.library.is_none() {
         state.record_error("no_library");
         let _ = tokio::time::timeout(
@@ -142,13 +173,28 @@ pub async fn similar(
         name: query.name,
         similar: Some(query.k.unwrap_or(10)),
     };
-    classify(State(state), Query(query), request).await
+    classify_parsed(state, query, request).await
 }
 
 /// `POST /api/classify`.
 pub async fn classify(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<ClassifyQuery>,
+    request: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (query, request) = match parse_query::<ClassifyQuery>(&state, request).await {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            state.record_error("malformed");
+            return Err(e);
+        }
+    };
+    classify_parsed(state, query, request).await
+}
+
+/// `POST /api/classify` once its query string is read.
+async fn classify_parsed(
+    state: Arc<AppState>,
+    query: ClassifyQuery,
     request: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let start = Instant::now();
@@ -156,6 +202,7 @@ pub async fn classify(
     if let Err(e) = &result {
         let kind = match e.status.as_u16() {
             408 | 504 => "timeout",
+            429 => "client_busy",
             413 => "too_large",
             415 => "unsupported",
             422 => "corrupt",
@@ -174,92 +221,117 @@ async fn classify_upload(
     request: Request,
     start: Instant,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    // Admission: a bounded number of uploads are read, queued or running.
-    let Ok(_admitted) = state.admission.clone().try_acquire_owned() else {
+    check_declared(request.headers(), state.config.max_upload_bytes).map_err(upload_error)?;
+    // Counted until the work stops, which may be after the answer left.
+    let gauge = state.metrics.enter();
+    let deadline = start + state.config.timeout;
+    // The upload is received whole before it takes a place in the queue: a
+    // slow client holds an upload place (bounded in number, per client and
+    // in memory), never a worker.
+    let client = request.extensions().get::<ClientAddr>().map(|c| c.0);
+    let place = state.uploads.enter(client, state.metrics.receive()).map_err(|refusal| {
+        let (status, message) = match refusal {
+            Refusal::Full => {
+                (StatusCode::SERVICE_UNAVAILABLE, "too many uploads arriving; retry shortly".into())
+            }
+            Refusal::ClientFull(cap) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("this client already sends {cap} uploads at once; wait for one to finish"),
+            ),
+        };
+        let mut e = ApiError::new(status, message);
+        e.retry_after = Some(1);
+        e
+    })?;
+    let pace = Pace { min_rate: state.config.min_upload_rate, grace: state.config.upload_grace };
+    let received = tokio::time::timeout_at(
+        deadline.into(),
+        receive_upload(request, state.config.max_upload_bytes, pace, query.name.clone()),
+    )
+    .await
+    .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
+    .map_err(|e| {
+        if matches!(e, UploadError::TooSlow { .. }) {
+            state.metrics.slow_upload();
+        }
+        upload_error(e)
+    })?;
+    drop(place);
+    let received_in = start.elapsed();
+    // Admission: a bounded number of received uploads wait or run.
+    let Ok(admitted) = state.admission.clone().try_acquire_owned() else {
         let mut e =
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too many uploads in flight; retry shortly");
         e.retry_after = Some(1);
         return Err(e);
     };
-    // Counted until the work stops, which may be after the answer left.
-    let gauge = state.metrics.enter();
     // Dropped with this future (a deadline, a client that hung up): the
     // job stops at its next step and gives its worker back.
     let cancel = Cancel::new();
     let _cancel_on_drop = cancel.on_drop();
-    check_declared(request.headers(), state.config.max_upload_bytes).map_err(upload_error)?;
-    let deadline = start + state.config.timeout;
     let worker = tokio::time::timeout_at(deadline.into(), state.workers.clone().acquire_owned())
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "no worker became free in time"))?
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
-    let queued = start.elapsed();
+    let queued = start.elapsed() - received_in;
     let with_segments = query.segments;
     let with_picture = query.spectrogram;
     // Neighbours only where a library is loaded (the page asks whenever it is).
     let neighbours = query.similar.filter(|_| state.library.is_some()).map(|k| k.min(MAX_NEIGHBOURS));
-    // Decoding starts as soon as the upload's name is known and runs while
-    // the bytes arrive, on the blocking pool.
-    let launch = |name: String, reader: ChunkReader| {
-        let job_state = state.clone();
-        tokio::task::spawn_blocking(move || {
-            let (_worker, _gauge, _running) = (worker, gauge, job_state.metrics.run());
-            let model = &job_state.model;
-            let mut load = load_options(model);
-            load.max_seconds = job_state.config.max_audio_seconds;
-            let t0 = Instant::now();
-            let loaded = load_reader_checked(&name, Box::new(reader), &load).map_err(|e| {
-                let status = match e {
-                    AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                ApiError::new(status, e.to_string())
-            })?;
-            let decoded = t0.elapsed();
-            let options = ClassifyOptions {
-                hop: job_state.hop,
-                segments: with_segments,
-                cancel,
-                max_seconds: job_state.config.max_audio_seconds,
+    let job_state = state.clone();
+    let Received { name, body } = received;
+    let job = tokio::task::spawn_blocking(move || {
+        let (_admitted, _worker, _gauge, _running) = (admitted, worker, gauge, job_state.metrics.run());
+        let model = &job_state.model;
+        let mut load = load_options(model);
+        load.max_seconds = job_state.config.max_audio_seconds;
+        let t0 = Instant::now();
+        let reader = body
+            .into_reader()
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{name}: {e}")))?;
+        let loaded = load_reader_checked(&name, reader, &load).map_err(|e| {
+            let status = match e {
+                AudioError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let failed = |e: ModelError| match e {
-                ModelError::Cancelled => {
-                    job_state.metrics.cancel();
-                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled")
-                }
-                e => {
-                    let message = e.to_string();
-                    let message =
-                        if message.starts_with(&name) { message } else { format!("{name}: {message}") };
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
-                }
-            };
-            let (verdict, similar) = match (neighbours, &job_state.library) {
-                (Some(k), Some(library)) => {
-                    let spec = library.embedding_spec();
-                    let (verdict, vector) =
-                        classify_and_embed_loaded(model, &loaded, &name, &spec, &options).map_err(failed)?;
-                    library
-                        .check_width(&name, &vector)
-                        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-                    let query = SimilarTo { name: name.clone(), row: None, vector };
-                    let found = library.similar(std::slice::from_ref(&query), k).pop().unwrap_or_default();
-                    (verdict, Some(neighbours_json(library, &found)))
-                }
-                _ => (classify_loaded(model, &loaded, &name, &options).map_err(failed)?, None),
-            };
-            let picture = with_picture.then(|| spectrogram::picture(&loaded.signal)).flatten();
-            let inferred = t0.elapsed() - decoded;
-            Ok::<_, ApiError>((verdict, similar, picture, decoded, inferred))
-        })
-    };
-    let job = tokio::time::timeout_at(
-        deadline.into(),
-        stream_upload(request, state.config.max_upload_bytes, query.name.clone(), launch),
-    )
-    .await
-    .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload not received in time"))?
-    .map_err(upload_error)?;
+            ApiError::new(status, e.to_string())
+        })?;
+        let decoded = t0.elapsed();
+        let options = ClassifyOptions {
+            hop: job_state.hop,
+            segments: with_segments,
+            cancel,
+            max_seconds: job_state.config.max_audio_seconds,
+        };
+        let failed = |e: ModelError| match e {
+            ModelError::Cancelled => {
+                job_state.metrics.cancel();
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "cancelled")
+            }
+            e => {
+                let message = e.to_string();
+                let message = if message.starts_with(&name) { message } else { format!("{name}: {message}") };
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
+        };
+        let (verdict, similar) = match (neighbours, &job_state.library) {
+            (Some(k), Some(library)) => {
+                let spec = library.embedding_spec();
+                let (verdict, vector) =
+                    classify_and_embed_loaded(model, &loaded, &name, &spec, &options).map_err(failed)?;
+                library
+                    .check_width(&name, &vector)
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+                let query = SimilarTo { name: name.clone(), row: None, vector };
+                let found = library.similar(std::slice::from_ref(&query), k).pop().unwrap_or_default();
+                (verdict, Some(neighbours_json(library, &found)))
+            }
+            _ => (classify_loaded(model, &loaded, &name, &options).map_err(failed)?, None),
+        };
+        let picture = with_picture.then(|| spectrogram::picture(&loaded.signal)).flatten();
+        let inferred = t0.elapsed() - decoded;
+        Ok::<_, ApiError>((verdict, similar, picture, decoded, inferred))
+    });
     let (verdict, similar, picture, decoded, inferred) = tokio::time::timeout_at(deadline.into(), job)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "classification did not finish in time"))?
@@ -289,7 +361,13 @@ async fn classify_upload(
         "tags": verdict.tags,
         "duration_seconds": verdict.duration_seconds,
         "warnings": verdict.warnings,
-        "timing_ms": { "queue": ms(queued), "decode": ms(decoded), "inference": ms(inferred), "total": ms(total) },
+        "timing_ms": {
+            "upload": ms(received_in),
+            "queue": ms(queued),
+            "decode": ms(decoded),
+            "inference": ms(inferred),
+            "total": ms(total),
+        },
     });
     if let Some(at) = verdict.truncated_at_seconds {
         body["truncated_at_seconds"] = json!(at);

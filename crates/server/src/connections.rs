@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
+use crate::admission::ClientAddr;
 
 /// Accepts connections until `shutdown`, serving `router(state)` on each.
 pub(crate) async fn accept(
@@ -32,12 +33,18 @@ pub(crate) async fn accept(
     let pending = Arc::new(Semaphore::new(state.config.max_pending_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
+    // No half-close: the end of a client's stream is taken as the client
+    // leaving, and its work is cancelled (as Go's net/http and nginx do).
+    // TCP cannot tell a client that shut only its sending side (`nc -N`)
+    // from one that is gone without writing to it, and freeing the worker
+    // of a client that left matters more than answering the rare
+    // half-closing one.
     builder.timer(TokioTimer::new()).header_read_timeout(state.config.header_timeout).keep_alive(true);
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 // Out of file descriptors or a connection reset before it was
                 // accepted: the listener is still good; breathe and go on.
                 Err(_) => {
@@ -53,7 +60,11 @@ pub(crate) async fn accept(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = FirstRequest { app: app.clone(), permit: Arc::new(Mutex::new(Some(permit))) };
+        let service = FirstRequest {
+            app: app.clone(),
+            permit: Arc::new(Mutex::new(Some(permit))),
+            client: ClientAddr(client),
+        };
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -72,6 +83,7 @@ pub(crate) async fn accept(
 struct FirstRequest {
     app: Router,
     permit: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    client: ClientAddr,
 }
 
 impl hyper::service::Service<Request<Incoming>> for FirstRequest {
@@ -79,8 +91,9 @@ impl hyper::service::Service<Request<Incoming>> for FirstRequest {
     type Error = std::convert::Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.permit.lock().unwrap_or_else(|p| p.into_inner()).take();
+        request.extensions_mut().insert(self.client);
         let mut app = self.app.clone();
         Box::pin(async move { tower_service::Service::call(&mut app, request.map(Body::new)).await })
     }

@@ -13,10 +13,15 @@
 //!   `GET /metrics` (Prometheus text format);
 //! - `GET /`: the page (HTML, JS and CSS embedded in the binary).
 //!
-//! The model is loaded once and shared; decoding and inference run on
-//! Tokio's blocking pool, at most `workers` at a time, with at most `queue`
-//! more waiting: beyond that a request is refused at once with 503 and
-//! `Retry-After`.
+//! An upload is first received whole ([`Config::max_uploads`] at once, at
+//! most [`Config::max_uploads_per_client`] from one address, each at no
+//! less than [`Config::min_upload_rate`] after [`Config::upload_grace`];
+//! each holds at most 2 MiB of memory, the rest spooled to a temporary
+//! file), and only then takes a place in the queue: a slow client never
+//! holds a worker. The model is loaded once and shared; decoding and
+//! inference run on Tokio's blocking pool, at most `workers` at a time,
+//! with at most `queue` more waiting: beyond that a request is refused at
+//! once with 503 and `Retry-After`.
 //!
 //! One request cannot stop the service: work is cancelled between blocks
 //! and patches when its request times out or its client leaves (the worker
@@ -25,6 +30,7 @@
 //! its request headers, and at most [`Config::max_pending_connections`]
 //! connections may be waiting for theirs (more are closed at once).
 
+mod admission;
 pub mod api;
 mod connections;
 mod metrics;
@@ -65,6 +71,45 @@ pub struct Config {
     /// Connections allowed to be waiting for their request headers at once;
     /// more are closed as they arrive.
     pub max_pending_connections: usize,
+    /// Uploads received at once, from all clients (more: 503).
+    pub max_uploads: usize,
+    /// Uploads received at once from one client address (more: 429).
+    pub max_uploads_per_client: usize,
+    /// The slowest upload accepted, in bytes per second averaged from the
+    /// start of the request (slower: 408); 0 accepts any rate.
+    pub min_upload_rate: u64,
+    /// Time an upload may take before its rate is checked.
+    pub upload_grace: Duration,
+}
+
+impl Config {
+    /// Checks that every limit is usable: a zero timeout or a zero-sized
+    /// limit would refuse everything (or, for timeouts, silently mean "no
+    /// limit" in the HTTP stack), so it is an error naming the option.
+    pub fn validate(&self) -> Result<(), String> {
+        let zero = [
+            ("timeout (--timeout)", self.timeout.is_zero()),
+            ("header timeout (--header-timeout)", self.header_timeout.is_zero()),
+            ("upload limit (--max-upload-mb)", self.max_upload_bytes == 0),
+            ("workers (--workers)", self.workers == 0),
+            ("uploads at once (--max-uploads)", self.max_uploads == 0),
+            ("uploads per client (--max-uploads-per-client)", self.max_uploads_per_client == 0),
+            (
+                "connections waiting for headers (--max-pending-connections)",
+                self.max_pending_connections == 0,
+            ),
+        ];
+        if let Some((name, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
+            return Err(format!("the {name} must be greater than zero"));
+        }
+        if !(self.max_audio_seconds.is_finite() && self.max_audio_seconds > 0.0) {
+            return Err(format!(
+                "the longest audio (--max-audio-seconds) must be a positive number, not {}",
+                self.max_audio_seconds
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -78,6 +123,10 @@ impl Default for Config {
             max_audio_seconds: 20.0 * 60.0,
             header_timeout: Duration::from_secs(15),
             max_pending_connections: 256,
+            max_uploads: 64,
+            max_uploads_per_client: 8,
+            min_upload_rate: 8 << 10,
+            upload_grace: Duration::from_secs(10),
         }
     }
 }
@@ -130,6 +179,7 @@ pub struct AppState {
     pub library: Option<Arc<Library>>,
     /// Limits.
     pub config: Config,
+    uploads: Arc<admission::UploadPlaces>,
     admission: Arc<Semaphore>,
     workers: Arc<Semaphore>,
     /// Counters for `/metrics`.
@@ -167,6 +217,7 @@ impl AppState {
             model: Arc::new(model),
             model_name,
             library,
+            uploads: admission::UploadPlaces::new(config.max_uploads, config.max_uploads_per_client),
             admission: Arc::new(Semaphore::new(config.workers.max(1) + config.queue)),
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             config,
@@ -245,4 +296,20 @@ pub fn run(addr: SocketAddr, state: Arc<AppState>) -> std::io::Result<()> {
         })
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_limits_are_refused_by_name() {
+        assert!(Config::default().validate().is_ok());
+        let zero_timeout = Config { timeout: Duration::ZERO, ..Config::default() };
+        assert!(zero_timeout.validate().unwrap_err().contains("--timeout"));
+        let zero_headers = Config { header_timeout: Duration::ZERO, ..Config::default() };
+        assert!(zero_headers.validate().unwrap_err().contains("--header-timeout"));
+        let endless = Config { max_audio_seconds: f64::INFINITY, ..Config::default() };
+        assert!(endless.validate().unwrap_err().contains("--max-audio-seconds"));
+    }
 }

@@ -29,6 +29,8 @@ pub struct Metrics {
     running: Arc<AtomicI64>,
     refused_connections: AtomicU64,
     cancelled: AtomicU64,
+    receiving: Arc<AtomicI64>,
+    slow_uploads: AtomicU64,
 }
 
 fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
@@ -74,6 +76,25 @@ impl Metrics {
     /// Jobs stopped part-way because their request timed out or its client left.
     pub fn cancelled(&self) -> u64 {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Uploads being received now (not yet holding a worker or a queue place).
+    pub fn receiving(&self) -> i64 {
+        self.receiving.load(Ordering::Relaxed)
+    }
+
+    /// Uploads cut off because they arrived slower than the minimum rate.
+    pub fn slow_uploads(&self) -> u64 {
+        self.slow_uploads.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn slow_upload(&self) {
+        self.slow_uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one upload being received until the guard is dropped.
+    pub(crate) fn receive(&self) -> Gauge {
+        Gauge::enter(&self.receiving)
     }
 
     pub(crate) fn cancel(&self) {
@@ -135,6 +156,16 @@ impl Metrics {
         );
         out.push_str("# TYPE genreid_cancelled_total counter\n");
         let _ = writeln!(out, "genreid_cancelled_total {}", self.cancelled());
+        out.push_str(
+            "# HELP genreid_uploads_receiving Uploads being received now (before they take a worker).\n",
+        );
+        out.push_str("# TYPE genreid_uploads_receiving gauge\n");
+        let _ = writeln!(out, "genreid_uploads_receiving {}", self.receiving());
+        out.push_str(
+            "# HELP genreid_slow_uploads_total Uploads cut off for arriving slower than the minimum rate.\n",
+        );
+        out.push_str("# TYPE genreid_slow_uploads_total counter\n");
+        let _ = writeln!(out, "genreid_slow_uploads_total {}", self.slow_uploads());
         out.push_str("# HELP genreid_refused_connections_total Connections closed on arrival (too many waiting for headers).\n");
         out.push_str("# TYPE genreid_refused_connections_total counter\n");
         let _ = writeln!(out, "genreid_refused_connections_total {}", self.refused_connections());
@@ -152,7 +183,7 @@ fn escape(value: &str) -> String {
 pub(crate) struct Gauge(Arc<AtomicI64>);
 
 impl Gauge {
-    fn enter(gauge: &Arc<AtomicI64>) -> Self {
+    pub(crate) fn enter(gauge: &Arc<AtomicI64>) -> Self {
         gauge.fetch_add(1, Ordering::Relaxed);
         Self(gauge.clone())
     }

@@ -1,18 +1,21 @@
-//! Receiving an upload, raw or multipart, and passing it on to the decoder
-//! chunk by chunk as it arrives: the encoded bytes are never held whole.
+//! Receiving an upload, raw or multipart, whole, before it takes a worker:
+//! a slow or stalled client costs a connection and a bounded buffer, never
+//! a decoding worker. The bytes are held in memory up to
+//! [`SPOOL_IN_MEMORY`] and spooled to an unnamed temporary file beyond, so
+//! an upload in progress costs at most that much memory; a client that
+//! falls below the minimum transfer rate ([`Pace`]) is cut off with 408.
 
-use std::io::Read;
-use std::sync::Mutex;
+use std::io::{Read, Seek, Write};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 
-/// Chunks in flight between the connection and the decoder.
-const CHANNEL_CHUNKS: usize = 8;
+/// Bytes of one upload held in memory; more go to a temporary file.
+pub const SPOOL_IN_MEMORY: usize = 2 << 20;
 
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +26,35 @@ pub(crate) enum UploadError {
     Empty,
     #[error("malformed upload: {0}")]
     Malformed(String),
+    #[error(
+        "upload too slow: {seen} bytes in {seconds:.1} s (the service needs at least {min_rate} bytes/s after the first {grace_seconds} s)"
+    )]
+    TooSlow { seen: usize, seconds: f64, min_rate: u64, grace_seconds: u64 },
+    #[error("cannot hold the upload: {0}")]
+    Spool(String),
+}
+
+/// The slowest upload the service waits for: after `grace`, a client must
+/// have sent at least `min_rate` bytes for every second since its request
+/// began (0: no minimum).
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Bytes per second, averaged from the start of the request.
+    pub min_rate: u64,
+    /// Time allowed before the rate is checked.
+    pub grace: Duration,
+}
+
+impl Pace {
+    /// When an upload that has sent `seen` bytes since `started` becomes
+    /// too slow, if no more arrive.
+    fn due(&self, started: Instant, seen: usize) -> Option<Instant> {
+        if self.min_rate == 0 {
+            return None;
+        }
+        let earned = Duration::from_secs_f64((seen as f64 / self.min_rate as f64).min(1e9));
+        Some(started + self.grace.max(earned))
+    }
 }
 
 /// Past the limit an upload is still read, and discarded, up to twice the
@@ -62,92 +94,124 @@ pub(crate) async fn discard_upload(request: Request, limit: usize) {
     }
 }
 
-/// The decoder's side of the channel: a blocking reader over the chunks.
-pub(crate) struct ChunkReader {
-    chunks: Mutex<mpsc::Receiver<std::io::Result<Bytes>>>,
-    current: Bytes,
+/// An upload's bytes: in memory, or in an unnamed temporary file (removed
+/// by the system when closed).
+pub(crate) enum Spool {
+    Memory(Vec<u8>),
+    File(std::fs::File),
 }
 
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            let next = self.chunks.get_mut().unwrap_or_else(|p| p.into_inner()).blocking_recv();
-            match next {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+impl Spool {
+    /// A reader over the bytes, from the first.
+    pub(crate) fn into_reader(self) -> std::io::Result<Box<dyn Read + Send + Sync>> {
+        Ok(match self {
+            Spool::Memory(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            Spool::File(mut file) => {
+                file.rewind()?;
+                Box::new(std::io::BufReader::with_capacity(1 << 16, file))
             }
+        })
+    }
+
+    fn append(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        if let Spool::Memory(bytes) = self {
+            if bytes.len() + chunk.len() <= SPOOL_IN_MEMORY {
+                bytes.extend_from_slice(chunk);
+                return Ok(());
+            }
+            let mut file = tempfile::tempfile()?;
+            file.write_all(bytes)?;
+            *self = Spool::File(file);
         }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current = self.current.slice(n..);
-        Ok(n)
+        match self {
+            Spool::File(file) => file.write_all(chunk),
+            Spool::Memory(_) => unreachable!("spilled to a file above"),
+        }
     }
 }
 
-/// Counts what arrives and forwards it while under the limit.
-struct Forward {
-    to_decoder: Option<mpsc::Sender<std::io::Result<Bytes>>>,
-    limit: usize,
-    seen: usize,
+/// An upload received whole.
+pub(crate) struct Received {
+    /// Its name (from the query, the form field, or "upload"), with an
+    /// extension hint from its media type where it has none.
+    pub name: String,
+    /// Its bytes.
+    pub body: Spool,
 }
 
-impl Forward {
-    /// Passes one chunk on; `Err` stops reading the upload.
-    async fn push(&mut self, chunk: Bytes) -> Result<(), UploadError> {
+/// Counts what arrives, keeps it while under the limit, and checks the pace.
+struct Sink {
+    spool: Option<Spool>,
+    limit: usize,
+    seen: usize,
+    started: Instant,
+    pace: Pace,
+}
+
+impl Sink {
+    /// Waits for `next` (the next chunk) no longer than the pace allows.
+    async fn within_pace<T>(&self, next: impl Future<Output = T>) -> Result<T, UploadError> {
+        let Some(due) = self.pace.due(self.started, self.seen) else {
+            return Ok(next.await);
+        };
+        tokio::time::timeout_at(due.into(), next).await.map_err(|_| UploadError::TooSlow {
+            seen: self.seen,
+            seconds: self.started.elapsed().as_secs_f64(),
+            min_rate: self.pace.min_rate,
+            grace_seconds: self.pace.grace.as_secs(),
+        })
+    }
+
+    /// Keeps one chunk; `Err` stops reading the upload.
+    fn push(&mut self, chunk: &Bytes) -> Result<(), UploadError> {
         self.seen = self.seen.saturating_add(chunk.len());
         if self.seen > self.limit {
-            if let Some(tx) = self.to_decoder.take() {
-                let refused = std::io::Error::other(UploadError::TooLarge(self.limit).to_string());
-                let _ = tx.send(Err(refused)).await;
-            }
+            self.spool = None;
             if self.seen > drain_limit(self.limit) {
                 return Err(UploadError::TooLarge(self.limit));
             }
-        } else if let Some(tx) = &self.to_decoder
-            && tx.send(Ok(chunk)).await.is_err()
-        {
-            // The decoder stopped early (enough audio, or a decoding error):
-            // the rest of the upload is not needed.
-            self.to_decoder = None;
+        } else if let Some(spool) = &mut self.spool {
+            spool.append(chunk).map_err(|e| UploadError::Spool(e.to_string()))?;
         }
         Ok(())
     }
 
-    fn finish(self) -> Result<(), UploadError> {
-        match self.seen {
-            0 => Err(UploadError::Empty),
-            n if n > self.limit => Err(UploadError::TooLarge(self.limit)),
-            _ => Ok(()),
+    fn finish(self, name: String) -> Result<Received, UploadError> {
+        match (self.seen, self.spool) {
+            (0, _) => Err(UploadError::Empty),
+            (_, Some(body)) if self.seen <= self.limit => Ok(Received { name, body }),
+            _ => Err(UploadError::TooLarge(self.limit)),
         }
     }
 }
 
 /// Reads the request's audio (the first file field of a multipart form, or
-/// the whole body) and streams it to a decoder that `start` launches once
-/// the upload's name is known (`start` gets the name and a reader, and
-/// returns a handle to the decoding job). Never holds more than a few
-/// chunks of the upload.
-pub(crate) async fn stream_upload<J>(
+/// the whole body) to its end, at no less than `pace`, holding at most
+/// `limit` bytes. The caller bounds the total time.
+pub(crate) async fn receive_upload(
     request: Request,
     limit: usize,
+    pace: Pace,
     name: Option<String>,
-    start: impl FnOnce(String, ChunkReader) -> J,
-) -> Result<J, UploadError> {
+) -> Result<Received, UploadError> {
     let multipart = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-    let reader = ChunkReader { chunks: Mutex::new(rx), current: Bytes::new() };
-    let mut forward = Forward { to_decoder: Some(tx), limit, seen: 0 };
-    let job;
+    let mut sink =
+        Sink { spool: Some(Spool::Memory(Vec::new())), limit, seen: 0, started: Instant::now(), pace };
     if multipart {
-        let mut form =
-            Multipart::from_request(request, &()).await.map_err(|e| UploadError::Malformed(e.body_text()))?;
+        let mut form = sink
+            .within_pace(Multipart::from_request(request, &()))
+            .await?
+            .map_err(|e| UploadError::Malformed(e.body_text()))?;
         let mut field = loop {
-            match form.next_field().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
+            match sink
+                .within_pace(form.next_field())
+                .await?
+                .map_err(|e| UploadError::Malformed(e.body_text()))?
+            {
                 None => return Err(UploadError::Empty),
                 Some(field) if field.file_name().is_some() || field.name() == Some("file") => break field,
                 Some(_) => continue,
@@ -155,20 +219,21 @@ pub(crate) async fn stream_upload<J>(
         };
         let field_type = field.content_type().map(str::to_string);
         let named = clean_name(name.or_else(|| field.file_name().map(str::to_string)));
-        job = start(with_type_extension(named, field_type.as_deref()), reader);
-        while let Some(chunk) = field.chunk().await.map_err(|e| UploadError::Malformed(e.body_text()))? {
-            forward.push(chunk).await?;
+        while let Some(chunk) =
+            sink.within_pace(field.chunk()).await?.map_err(|e| UploadError::Malformed(e.body_text()))?
+        {
+            sink.push(&chunk)?;
         }
+        sink.finish(with_type_extension(named, field_type.as_deref()))
     } else {
         let body_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        job = start(with_type_extension(clean_name(name), body_type.as_deref()), reader);
+        let named = with_type_extension(clean_name(name), body_type.as_deref());
         let mut stream = Body::into_data_stream(request.into_body());
-        while let Some(chunk) = stream.next().await {
-            forward.push(chunk.map_err(|e| UploadError::Malformed(e.to_string()))?).await?;
+        while let Some(chunk) = sink.within_pace(stream.next()).await? {
+            sink.push(&chunk.map_err(|e| UploadError::Malformed(e.to_string()))?)?;
         }
+        sink.finish(named)
     }
-    forward.finish()?;
-    Ok(job)
 }
 
 /// An upload named without an extension gets the one its media type

@@ -156,27 +156,51 @@ fn slow_body(stall: Duration) -> reqwest::Body {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_server_says_503_with_retry_after_and_slow_uploads_time_out() {
-    // The deadline covers upload and inference alike: 4 s leaves the third
-    // upload's classification room on a loaded 2-core machine, and the stall
-    // (10 s) outlasts it.
+async fn a_stalled_upload_times_out_without_holding_the_worker() {
+    // The deadline covers upload and inference alike; the stall (10 s)
+    // outlasts it, and the grace before the rate check (10 s) too.
     let config = Config { workers: 1, queue: 0, timeout: Duration::from_secs(4), ..Config::default() };
     let addr = start("musicnn-gtzan", config).await;
     let url = format!("http://{addr}/api/classify");
     let http = client();
-    // The first upload holds the only slot while its body trickles in.
-    let first = tokio::spawn({
+    let stalled = tokio::spawn({
         let (http, url) = (http.clone(), url.clone());
         async move { http.post(&url).body(slow_body(Duration::from_secs(10))).send().await.unwrap() }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // The only worker is free for others while the stalled upload arrives.
     let clip = read("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav");
-    let second = http.post(&url).body(clip.clone()).send().await.unwrap();
-    assert_eq!(second.status(), 503);
-    assert_eq!(second.headers()["retry-after"], "1");
-    let first = first.await.unwrap();
-    assert_eq!(first.status(), 408, "the stalled upload times out after 4 s");
+    let beside = http.post(&url).body(clip.clone()).send().await.unwrap();
+    assert_eq!(beside.status(), 200);
+    let stalled = stalled.await.unwrap();
+    assert_eq!(stalled.status(), 408, "the stalled upload times out after 4 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_says_503_with_retry_after() {
+    // One worker and no queue: of uploads received together, one runs and
+    // the others are refused at once.
+    let config = Config { workers: 1, queue: 0, ..Config::default() };
+    let addr = start("musicnn-gtzan", config).await;
+    let url = format!("http://{addr}/api/classify");
+    let http = client();
+    let clip = read("metal_muldjord_chaos_god.wav");
+    let answers: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url, clip) = (http.clone(), url.clone(), clip.clone());
+            tokio::spawn(async move { http.post(&url).body(clip).send().await.unwrap() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for answer in answers {
+        let answer = answer.await.unwrap();
+        if answer.status() == 503 {
+            assert_eq!(answer.headers()["retry-after"], "1");
+        }
+        statuses.push(answer.status().as_u16());
+    }
+    assert!(statuses.contains(&200) && statuses.contains(&503), "{statuses:?}");
     // Free again: a normal upload is answered.
-    let third = http.post(&url).body(clip).send().await.unwrap();
-    assert_eq!(third.status(), 200);
+    let again = http.post(&url).body(clip).send().await.unwrap();
+    assert_eq!(again.status(), 200);
 }

@@ -264,3 +264,137 @@ async fn not_found_and_wrong_method_answer_json() {
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["status"], 405, "{body}");
 }
+
+/// A client at `from` (a loopback address) that declares an 880-KB WAV and
+/// sends it at 2 KB/s, as the report's slow uploader; answers the status
+/// line it gets, or "" when the connection ends without one.
+async fn trickle(addr: std::net::SocketAddr, from: std::net::IpAddr) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let head = "POST /api/classify?name=slow.wav HTTP/1.1\r\nHost: x\r\nContent-Length: 880000\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sending = async move {
+        let chunk = [0u8; 2000];
+        for _ in 0..60 {
+            if writer.write_all(&chunk).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        std::future::pending::<()>().await;
+    };
+    let mut answer = Vec::new();
+    let reading = async {
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = reader.read(&mut buf).await {
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(2).any(|w| w == b"\r\n") {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        () = sending => {}
+        () = reading => {}
+    }
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+        .parse()
+        .unwrap()
+}
+
+/// The report's reproduction: twenty clients trickle uploads at 2 KB/s (from
+/// twenty addresses), and a valid upload beside them is answered in its
+/// normal time, because an upload takes a worker only once it is whole.
+/// The trickling ones are cut off with 408 after the grace period, and
+/// `/metrics` counts them while they arrive and once they are cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_trickling_uploads_do_not_delay_a_valid_one() {
+    let config = Config { workers: 1, upload_grace: Duration::from_secs(8), ..Config::default() };
+    let addr = start("gtzan57-logreg", config).await;
+    let base = format!("http://{addr}");
+    let started = Instant::now();
+    let slow: Vec<_> =
+        (0..20u8).map(|i| tokio::spawn(trickle(addr, std::net::IpAddr::from([127, 0, 0, 2 + i])))).collect();
+    loop {
+        let text = client().get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        if metric(&text, "genreid_uploads_receiving") >= 20.0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the trickling uploads did not all start:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = Instant::now();
+    let (status, body) = classify(&base, read("metal_muldjord_chaos_god.wav"), "metal.wav").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(asked.elapsed() < Duration::from_secs(10), "valid upload took {:?}", asked.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(8), "answered only after the slow uploads were cut");
+    for client in slow {
+        let status = client.await.unwrap();
+        assert!(status.contains(" 408 "), "a trickling upload got {status:?}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "slow uploads cut only after {:?}",
+        started.elapsed()
+    );
+    let text = client().get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric(&text, "genreid_slow_uploads_total"), 20.0, "{text}");
+    assert_eq!(metric(&text, "genreid_uploads_receiving"), 0.0, "{text}");
+}
+
+/// One address may not take every upload place: past its share it gets
+/// 429 at once, while another address is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_gets_only_its_share_of_upload_places() {
+    let config = Config { max_uploads_per_client: 2, ..Config::default() };
+    let addr = start("gtzan57-logreg", config).await;
+    let local = std::net::IpAddr::from([127, 0, 0, 1]);
+    let held: Vec<_> = (0..2).map(|_| tokio::spawn(trickle(addr, local))).collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let third = trickle(addr, local).await;
+    assert!(third.contains(" 429 "), "the third upload from one address got {third:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "refused only after {:?}", started.elapsed());
+    let other =
+        reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 9])).build().unwrap();
+    let answer = other
+        .post(format!("http://{addr}/api/classify?name=m.wav"))
+        .body(read("metal_muldjord_chaos_god.wav"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    for client in held {
+        client.abort();
+    }
+}
+
+/// A malformed query string is a 400 with the API's JSON error body, and
+/// the upload sent with it is read and dropped so the client gets the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_string_errors_answer_json() {
+    let addr = start("gtzan57-logreg", Config::default()).await;
+    for query in ["segments=maybe", "similar=-3", "spectrogram=2"] {
+        let answer = client()
+            .post(format!("http://{addr}/api/classify?{query}"))
+            .body(read("metal_muldjord_chaos_god.wav"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{query}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["status"], 400, "{query}: {body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{query}: {body}");
+    }
+}
