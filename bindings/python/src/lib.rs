@@ -22,7 +22,7 @@ pub use errors::{AudioError, FeatureError, GenreidError, ModelError, ParameterEr
 /// A rayon pool of `n_jobs` threads (all cores for `None`), kept for reuse.
 pub(crate) fn pool(n_jobs: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
     static POOLS: Mutex<Option<HashMap<usize, Arc<rayon::ThreadPool>>>> = Mutex::new(None);
-    let n = n_jobs.unwrap_or(0);
+    let n = genreid_pipeline::jobs::check_jobs(n_jobs).map_err(ParameterError::new_err)?;
     let mut pools = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let pools = pools.get_or_insert_with(HashMap::new);
     if let Some(p) = pools.get(&n) {

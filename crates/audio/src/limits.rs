@@ -30,6 +30,19 @@ pub const MAX_PEAK: f32 = 16.0;
 /// overs are not news.
 pub const WARN_PEAK: f32 = 2.0;
 
+/// Checks a sample rate a caller asks audio to be resampled to (`--sr`,
+/// `sr=`): the same range real audio is accepted in, so an option cannot
+/// ask for a row from five samples or a resampler a thousand times the
+/// file's length.
+pub fn check_target_rate(rate: u32) -> Result<()> {
+    if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+        return Ok(());
+    }
+    Err(AudioError::InvalidParameter(format!(
+        "sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
+    )))
+}
+
 /// Refuses a stream whose sample rate or channel count no real audio has.
 pub(crate) fn check_stream(path: &Path, sample_rate: u32, channels: usize) -> Result<()> {
     let invalid = |reason: String| AudioError::InvalidHeader { path: path.to_path_buf(), reason };

@@ -59,10 +59,10 @@ impl LoadOptions {
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
             return bad("max_seconds", self.max_seconds);
         }
-        if self.sample_rate == Some(0) {
-            return Err(AudioError::InvalidParameter("sample rate must be positive".into()));
+        match self.sample_rate {
+            Some(rate) => crate::limits::check_target_rate(rate),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -32,17 +32,26 @@ pub enum Warning {
         /// The largest magnitude.
         peak: f32,
     },
+    /// The audio is shorter than one segment and was padded with silence
+    /// to the segment's length (as librosa's `fix_length` pads).
+    Padded {
+        /// Seconds of audio.
+        audio_seconds: f64,
+        /// The segment's length, in seconds.
+        segment_seconds: f64,
+    },
 }
 
 impl Warning {
     /// A short stable name for the kind of warning (`truncated`, `damaged`,
-    /// `cut`, `above_full_scale`).
+    /// `cut`, `above_full_scale`, `padded`).
     pub fn code(&self) -> &'static str {
         match self {
             Warning::Truncated { .. } => "truncated",
             Warning::Damaged { .. } => "damaged",
             Warning::Cut { .. } => "cut",
             Warning::AboveFullScale { .. } => "above_full_scale",
+            Warning::Padded { .. } => "padded",
         }
     }
 }
@@ -64,6 +73,11 @@ impl std::fmt::Display for Warning {
             Warning::AboveFullScale { peak } => {
                 write!(f, "above full scale: samples reach {peak:.3} (full scale is 1.0)")
             }
+            Warning::Padded { audio_seconds, segment_seconds } => write!(
+                f,
+                "padded: {audio_seconds:.2} s of audio is shorter than one {segment_seconds}-s segment, \
+                 so the row is mostly silence"
+            ),
         }
     }
 }

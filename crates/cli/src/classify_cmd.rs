@@ -115,7 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Default::default()
     };
     let inputs = inputs(&args.paths, args.files_from.as_deref())?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let pool = genreid_pipeline::jobs::thread_pool(args.jobs).map_err(anyhow::Error::msg)?;
     if let Some(out) = &args.out {
         return pool.install(|| write_rows(&args, &model, inputs, options, out));
     }

@@ -134,7 +134,7 @@ pub fn compute_table(
 ) -> Result<(Table, usize)> {
     let rows = options.row_options();
     rows.validate()?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
+    let pool = genreid_pipeline::jobs::thread_pool(jobs).map_err(anyhow::Error::msg)?;
     let progress = Progress::new(files.len(), "features");
     let outcomes = pool.install(|| {
         table_files(files, &rows, &|_, outcome| match outcome {
@@ -199,7 +199,7 @@ fn write_parts(args: &Args, inputs: Vec<FoundFile>) -> Result<ExitCode> {
         resume: args.resume,
         part_rows: args.part_rows,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let pool = genreid_pipeline::jobs::thread_pool(args.jobs).map_err(anyhow::Error::msg)?;
     let verb = Verb { doing: "features", done: "analysed" };
     let out: &Path = &args.out;
     pool.install(|| run_rows(&kind, inputs, &output, &run, out, verb, &features_progress))

@@ -64,8 +64,6 @@ pub struct Args {
 
 /// Runs the service until Ctrl-C.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let name = args.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string());
-    let model = load_model(Some(&name))?;
     let defaults = Config::default();
     let config = Config {
         max_upload_bytes: args.max_upload_mb.checked_mul(1 << 20).context("--max-upload-mb is too large")?,
@@ -82,6 +80,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     // Each limit names its option: `--timeout 0` is refused, not "no limit".
     config.validate().map_err(anyhow::Error::msg)?;
+    let name = args.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string());
+    let model = load_model(Some(&name))?;
     let state = match &args.index {
         Some(path) => {
             let library = Library::open(path)?;

@@ -63,10 +63,11 @@ pub fn embed(args: EmbedArgs) -> Result<ExitCode> {
     let spec = EmbeddingSpec::named(&args.layer, &args.pooling, true)?;
     let output = BatchOutput::parse(&args.out)?;
     let identity = model_identity(args.model.as_deref())?;
+    Library::check_extends(&args.out, &spec, &model)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let (schema, options) = library_batch(&model, &identity, spec, shard, args.part_rows)?;
     let files = inputs(&args.paths, args.files_from.as_deref())?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let pool = genreid_pipeline::jobs::thread_pool(args.jobs).map_err(anyhow::Error::msg)?;
     let verb = Verb { doing: "embed", done: "embedded" };
     let kind = ClassifyRows { model: &model, schema: &schema, options: &options };
     pool.install(|| run_rows(&kind, files, &output, &options.run, &args.out, verb, &verdict_progress))

@@ -144,7 +144,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (Some(journal), done)
     };
     let options = ClassifyOptions { hop: patch_hop_frames(0.0)?, ..ClassifyOptions::default() };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let pool = genreid_pipeline::jobs::thread_pool(args.jobs).map_err(anyhow::Error::msg)?;
     let progress = Progress::new(files.len(), if args.dry_run { "tag (dry run)" } else { "tag" });
     let statuses: Vec<Status> = pool.install(|| {
         files

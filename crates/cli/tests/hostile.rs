@@ -4,7 +4,7 @@
 //! unasked, and `features` in bounded memory on a long file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use genreid_testkit::shared;
@@ -143,24 +143,6 @@ fn features_refuse_crafted_files_and_create_no_folder() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Peak resident memory of a child process, read from /proc while it runs.
-fn peak_rss_mb(mut command: Command) -> (f64, std::process::ExitStatus) {
-    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0f64;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text.lines().find_map(|l| l.strip_prefix("VmHWM:"))
-        {
-            peak = peak.max(kb.trim().trim_end_matches("kB").trim().parse::<f64>().unwrap_or(0.0) / 1024.0);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            return (peak, status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The report's case 4: `features` on long files used ~145 MB per minute
 /// of audio (8.46 GB for an hour). Read in blocks, a 20-minute file stays
 /// within the bound an hour-long one does.
@@ -175,8 +157,8 @@ fn features_of_a_long_file_stay_in_bounded_memory() {
     drop(data);
     let mut command = genreid();
     command.args(["features", "-j", "1", "--out"]).arg(dir.join("t.csv")).arg(&long);
-    let (peak, status) = peak_rss_mb(command);
-    assert!(status.success());
+    let (output, peak) = genreid_testkit::output_with_peak_rss(&mut command);
+    assert!(output.status.success());
     assert!(peak < 300.0, "features of a {minutes}-minute file peaked at {peak:.0} MB");
     let table = std::fs::read_to_string(dir.join("t.csv")).unwrap();
     let row: Vec<&str> = table.lines().nth(1).unwrap().split(',').collect();

@@ -198,6 +198,27 @@ fn a_library_is_built_incrementally_and_searched() {
     assert_eq!(entries.iter().collect::<HashSet<_>>().len(), 6, "no repeats: {m3u}");
     assert_eq!(m3u.lines().filter(|l| l.starts_with("#EXTINF:30,")).count(), 6, "{m3u}");
 
+    // A k or a length past the library's size asks for every track (the
+    // report's -k 1000000000 tried to allocate 16 GB).
+    let all =
+        genreid(&["similar", query.to_str().unwrap(), "--index", lib, "-k", "1000000000", "--format", "m3u"]);
+    assert!(all.status.success(), "{}", text(&all).1);
+    assert_eq!(text(&all).0.lines().filter(|l| !l.starts_with('#')).count(), 13, "every other track");
+    let long = genreid(&["playlist", query.to_str().unwrap(), "--index", lib, "--length", "1000000000"]);
+    assert!(long.status.success(), "{}", text(&long).1);
+    assert_eq!(text(&long).0.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count(), 14);
+
+    // One library, one embedding: a part of another layer or model is
+    // refused before any work, and so is a query model of another network.
+    let (_, err) = text(&genreid(&["embed", music.to_str().unwrap(), "--out", lib, "--layer", "taggram"]));
+    assert!(err.contains("penultimate/mean/l2 embeddings, not taggram/mean/l2"), "{err}");
+    let (_, err) =
+        text(&genreid(&["embed", music.to_str().unwrap(), "--out", lib, "--model", "mtt-musicnn"]));
+    assert!(err.contains("embeddings by musicnn-gtzan (MSD_musicnn), not MTT_musicnn"), "{err}");
+    let (_, err) =
+        text(&genreid(&["similar", query.to_str().unwrap(), "--index", lib, "--model", "mtt-vgg"]));
+    assert!(err.contains("embeds with MTT_vgg") && err.contains("MSD_musicnn"), "{err}");
+
     // Clear errors.
     let (_, err) = text(&genreid(&["similar", "no/such/file.mp3", "--index", lib]));
     assert!(err.contains("no/such/file.mp3: neither a track of the library nor an audio file"), "{err}");

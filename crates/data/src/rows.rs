@@ -18,6 +18,7 @@ use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Warning, load_c
 use genreid_features::table_blocks::{BlockView, Gtzan57Blocks, Gtzan57Prepass};
 use genreid_features::{fma518, gtzan57};
 
+use crate::table_rows::MAX_SEGMENTS_PER_FILE;
 use crate::{DataError, Result};
 
 /// Which table a row belongs to.
@@ -84,6 +85,7 @@ fn feature(path: &Path) -> impl Fn(genreid_features::FeatureError) -> DataError 
 
 /// The rows of `path` following `options`.
 pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
+    options.validate()?;
     let compute = |y: &[f32], sr: f64| match options.set {
         RowSet::Gtzan57 => gtzan57(y, sr),
         RowSet::Fma518 => fma518(y, sr),
@@ -127,8 +129,9 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
         let y = first.samples;
         let rows = match options.segment {
             None => vec![(y.len(), compute(&y, sr).map_err(feature(path))?)],
-            Some((length, hop)) => {
-                let (length, hop) = ((length * sr).round() as usize, ((hop * sr).round() as usize).max(1));
+            Some((seconds, hop)) => {
+                let (length, hop) = ((seconds * sr).round() as usize, ((hop * sr).round() as usize).max(1));
+                check_segment_count(path, y.len().saturating_sub(length) / hop + 1)?;
                 segment_samples(&y, length, hop)
                     .map_err(audio)?
                     .iter()
@@ -136,7 +139,13 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
                     .collect::<Result<_>>()?
             }
         };
-        return Ok(FileRows { rows, warnings: keep(blocks.warnings()) });
+        let mut warnings = keep(blocks.warnings());
+        if let Some((seconds, _)) = options.segment
+            && y.len() < (seconds * sr).round() as usize
+        {
+            warnings.push(Warning::Padded { audio_seconds: y.len() as f64 / sr, segment_seconds: seconds });
+        }
+        return Ok(FileRows { rows, warnings });
     }
     match options.segment {
         Some((length, hop)) => {
@@ -149,6 +158,7 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
                 while next < block.core_end && next + length <= end {
                     let y = &block.samples[next - block.start..next - block.start + length];
                     rows.push((length, compute(y, sr).map_err(feature(path))?));
+                    check_segment_count(path, rows.len())?;
                     next += hop;
                 }
                 if block.last {
@@ -190,6 +200,19 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
             Ok(FileRows { rows: vec![(length, row.finish())], warnings })
         }
     }
+}
+
+/// A file may give at most [`MAX_SEGMENTS_PER_FILE`] segment rows.
+fn check_segment_count(path: &Path, count: usize) -> Result<()> {
+    if count <= MAX_SEGMENTS_PER_FILE {
+        return Ok(());
+    }
+    Err(DataError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!(
+            "more than {MAX_SEGMENTS_PER_FILE} segments at this --segment-hop; use a longer hop or --duration"
+        ),
+    })
 }
 
 fn view(block: &genreid_audio::Block) -> BlockView<'_> {

@@ -121,10 +121,14 @@ impl SpectrogramInput {
     /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(FeatureError::InvalidParameter(m));
-        if self.sample_rate == 0 || self.n_fft < 16 || self.hop_length == 0 {
+        if !(1_000..=384_000).contains(&self.sample_rate)
+            || !(16..=1 << 16).contains(&self.n_fft)
+            || !(1..=1 << 16).contains(&self.hop_length)
+            || self.n_mels > 1024
+        {
             return bad(format!(
-                "spectrogram settings out of range: rate {}, n_fft {}, hop {}",
-                self.sample_rate, self.n_fft, self.hop_length
+                "spectrogram settings out of range: rate {} (1000..=384000 Hz), n_fft {} (16..=65536), hop {} (1..=65536), n_mels {} (at most 1024)",
+                self.sample_rate, self.n_fft, self.hop_length, self.n_mels
             ));
         }
         if self.kind != InputKind::Stft && self.n_mels == 0 {

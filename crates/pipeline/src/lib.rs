@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod embed;
 mod error;
+pub mod jobs;
 pub mod registry;
 pub mod similar;
 pub mod training;

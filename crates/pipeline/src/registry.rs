@@ -85,6 +85,9 @@ fn ensemble(spec: &str) -> Result<Model> {
     Ok(Model::Ensemble(members))
 }
 
+/// The largest model file read (1 GiB; the largest network here is under 100 MB).
+const MAX_MODEL_BYTES: u64 = 1 << 30;
+
 fn load_one(spec: &str) -> Result<Model> {
     if let Some(model) = builtin(spec) {
         return model;
@@ -94,6 +97,12 @@ fn load_one(spec: &str) -> Result<Model> {
     if !path.exists() {
         let names: Vec<&str> = BUILTIN_MODELS.iter().map(|(n, _, _)| *n).collect();
         return Err(err(format!("no such model file, and not a built-in model ({})", names.join(", "))));
+    }
+    let size = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?.len();
+    if size > MAX_MODEL_BYTES {
+        return Err(err(format!(
+            "{size} bytes is larger than any genreid model (at most {MAX_MODEL_BYTES})"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     from_bytes(&bytes).map_err(|e| err(format!("not a usable genreid model: {e}")))
@@ -150,6 +159,18 @@ impl Model {
                 .map_or_else(|| t.manifest().tags.clone(), |h| h.labels.clone()),
             Model::Network(n) => n.manifest().labels.clone(),
             Model::Ensemble(members) => members.first().map_or_else(Vec::new, |(m, _)| m.labels()),
+        }
+    }
+
+    /// The network whose layers embeddings come from (a tagger's backbone,
+    /// such as `MSD_musicnn`; a genre head on it does not change it), or
+    /// `None` for a model that embeds nothing. Two models with the same
+    /// embedder give comparable embeddings.
+    pub fn embedder(&self) -> Option<&str> {
+        match self {
+            Model::Tagger(t) => Some(&t.manifest().name),
+            Model::Ensemble(members) => members.iter().find_map(|(m, _)| m.embedder()),
+            Model::Classical(_) | Model::Network(_) => None,
         }
     }
 

@@ -208,6 +208,7 @@ impl AppState {
         if !matches!(model, Model::Tagger(_)) {
             return Err(format!("--index needs a tagger model to embed uploads; {model_name} is not one"));
         }
+        library.check_model(&model).map_err(|e| e.to_string())?;
         Ok(Arc::new(Self::build(model, model_name, config, Some(Arc::new(library)))))
     }
 

@@ -74,3 +74,42 @@ pub fn reference(entry: &serde_json::Value, key: &str) -> (Vec<usize>, Vec<f32>)
 
 /// Re-exported so tests can name `serde_json::Value` without their own dependency.
 pub use serde_json;
+
+/// Runs `command` to its end and answers its output and its peak resident
+/// memory in MB (read from `/proc` while it runs; Linux only).
+pub fn output_with_peak_rss(command: &mut std::process::Command) -> (std::process::Output, f64) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the command starts");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0f64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = text.lines().find_map(|l| l.strip_prefix("VmHWM:"))
+        {
+            peak = peak.max(kb.trim().trim_end_matches("kB").trim().parse::<f64>().unwrap_or(0.0) / 1024.0);
+        }
+        if let Some(status) = child.try_wait().expect("the command can be waited for") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    (output, peak)
+}

@@ -82,16 +82,7 @@ impl ModelFile {
         if model.format != FORMAT {
             return Err(bad(format!("format {:?} is not {FORMAT:?}", model.format)));
         }
-        if model.scaler.mean.len() != model.preprocessing.columns.len() {
-            return Err(bad("scaler and feature columns disagree".into()));
-        }
-        let width = model.reducer.as_ref().map_or(model.scaler.mean.len(), Reducer::output_width);
-        if model.classifier.n_features() != width {
-            return Err(bad(format!(
-                "the classifier takes {} features but is given {width}",
-                model.classifier.n_features()
-            )));
-        }
+        super::check::check(&model).map_err(bad)?;
         Ok(model)
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod autoencoder;
 mod boosting;
+mod check;
 mod file;
 mod forest;
 mod knn;
@@ -11,7 +12,7 @@ mod scaler;
 mod svm;
 mod tree;
 
-pub use autoencoder::Mlp;
+pub use autoencoder::{DenseLayer, Mlp};
 pub use boosting::{BoostingParams, GradientBoosting};
 pub use file::{FORMAT, ModelFile, Preprocessing};
 pub use forest::{ForestParams, RandomForest};

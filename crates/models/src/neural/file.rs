@@ -71,6 +71,12 @@ impl NetworkFile {
         if manifest.labels.len() < 2 {
             return Err(bad("a network file needs at least two labels".into()));
         }
+        if !(manifest.segment_seconds.is_finite()
+            && manifest.segment_seconds > 0.0
+            && manifest.segment_seconds <= 3600.0)
+        {
+            return Err(bad(format!("segment_seconds {} is outside (0, 3600]", manifest.segment_seconds)));
+        }
         Ok(Some(Self { manifest, weights: crate::tensor_file::decode(bytes)? }))
     }
 

@@ -47,6 +47,27 @@ pub struct LogMelInput {
 }
 
 impl LogMelInput {
+    /// Every setting within the bounds the analysis can honour (a crafted
+    /// file cannot ask for a 4-GHz resampler or a 2^40-point FFT).
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let within = |name: &str, value: usize, range: std::ops::RangeInclusive<usize>| {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} {value} is outside {}..={}", range.start(), range.end()))
+            }
+        };
+        within("sample_rate", self.sample_rate as usize, 1_000..=384_000)?;
+        within("n_fft", self.n_fft, 16..=1 << 16)?;
+        within("hop_length", self.hop_length, 1..=self.n_fft)?;
+        within("n_mels", self.n_mels, 1..=1024)?;
+        within("patch_frames", self.patch_frames, 1..=100_000)?;
+        if !(self.fmax.is_finite() && self.fmax > 0.0 && self.fmax <= f64::from(self.sample_rate) / 2.0) {
+            return Err(format!("fmax {} Hz is not within (0, sample_rate / 2]", self.fmax));
+        }
+        Ok(())
+    }
+
     /// musicnn's settings (PORTING.md §2–3).
     pub fn musicnn() -> Self {
         Self {
@@ -130,6 +151,7 @@ impl TaggerFile {
                 manifest.format, manifest.version
             )));
         }
+        manifest.input.validate().map_err(|e| bad(format!("input settings: {e}")))?;
         Ok(Self { manifest, weights: crate::tensor_file::decode(bytes)? })
     }
 

@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::batch::BatchOutput;
 use crate::embed::EmbeddingSpec;
 use crate::error::{PipelineError, Result};
+use crate::registry::{Model, load_model};
 
 /// One track of a library.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,6 +82,55 @@ impl Library {
             )));
         }
         Ok(library)
+    }
+
+    /// An error when a library already at `path` (a folder of parts or a
+    /// file) holds embeddings other than `spec` by `model`: adding a part to
+    /// it would make a library no search can use. Reads only the first
+    /// part's metadata and first row. No library at `path` is fine, and so
+    /// is one whose model can no longer be loaded (only its layer is checked).
+    pub fn check_extends(path: &Path, spec: &EmbeddingSpec, model: &Model) -> Result<()> {
+        let first = if path.is_dir() {
+            BatchOutput::Folder(path.to_path_buf()).existing_parts()?.into_iter().next()
+        } else {
+            path.is_file().then(|| path.to_path_buf())
+        };
+        let Some(file) = first else { return Ok(()) };
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(&file).map_err(|e| invalid(&file, e))?)
+                .map_err(|e| invalid(&file, e))?;
+        let held = builder.schema().metadata().get("genreid.embedding").cloned();
+        let mut made_by = None;
+        if let Some(batch) = builder.with_batch_size(1).build().map_err(|e| invalid(&file, e))?.next() {
+            let batch = batch.map_err(|e| invalid(&file, e))?;
+            made_by = batch
+                .column_by_name("model")
+                .and_then(|c| c.as_string_opt::<i32>().cloned())
+                .filter(|c| !c.is_empty() && c.is_valid(0))
+                .map(|c| c.value(0).to_string());
+        }
+        let refuse = |what: String| {
+            Err(PipelineError::Invalid(format!(
+                "{}: the library holds {what}; add to it with the same --model, --layer and --pooling, or write to another --out",
+                path.display()
+            )))
+        };
+        if let Some(held) = held
+            && held != spec.label()
+        {
+            return refuse(format!("{held} embeddings, not {}", spec.label()));
+        }
+        if let Some(made_by) = made_by
+            && let Ok(library_model) = load_model(Some(&made_by))
+            && library_model.embedder() != model.embedder()
+        {
+            return refuse(format!(
+                "embeddings by {made_by} ({}), not {}",
+                library_model.embedder().unwrap_or("no embedding network"),
+                model.embedder().unwrap_or("no embedding network")
+            ));
+        }
+        Ok(())
     }
 
     /// Number of tracks.

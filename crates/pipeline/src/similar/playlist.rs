@@ -66,7 +66,8 @@ fn same_song(a: &Track, b: &Track) -> bool {
 /// the similarity of each track to the one before it (the first: 1).
 pub fn playlist(library: &Library, seeds: &[usize], options: &PlaylistOptions) -> Vec<(usize, f32)> {
     let dim = library.dim;
-    let mut list: Vec<(usize, f32)> = Vec::with_capacity(options.length);
+    // A length beyond the library's size asks for every track.
+    let mut list: Vec<(usize, f32)> = Vec::with_capacity(options.length.min(library.len()));
     let mut played: HashSet<usize> = HashSet::new();
     for &seed in seeds {
         if played.insert(seed) && list.len() < options.length {

@@ -36,6 +36,24 @@ impl Library {
         Ok(load_model(Some(name))?)
     }
 
+    /// An error when `model` embeds with another network than the one that
+    /// made this library (`similar --model`): its vectors would be compared
+    /// with vectors of another vocabulary. A library whose model cannot be
+    /// loaded (a file moved away) is not checked.
+    pub fn check_model(&self, model: &Model) -> Result<()> {
+        let Some(library_model) = self.model.as_deref() else { return Ok(()) };
+        let Ok(made_by) = load_model(Some(library_model)) else { return Ok(()) };
+        if made_by.embedder() == model.embedder() {
+            return Ok(());
+        }
+        Err(PipelineError::Invalid(format!(
+            "the query model embeds with {}, but the library was embedded by {library_model} ({}): \
+             query with --model {library_model}, or rebuild the library",
+            model.embedder().unwrap_or("no embedding network"),
+            made_by.embedder().unwrap_or("no embedding network"),
+        )))
+    }
+
     /// The queries `names`: library paths are looked up, other names are
     /// audio files embedded by `model` (loaded from the library's model
     /// name when `None` and needed).
@@ -46,6 +64,9 @@ impl Library {
         options: &ClassifyOptions,
     ) -> Result<Vec<Query>> {
         let spec = self.embedding_spec();
+        if let Some(model) = model {
+            self.check_model(model)?;
+        }
         let mut loaded = None;
         let mut queries = Vec::with_capacity(names.len());
         for name in names {
@@ -82,8 +103,10 @@ impl Library {
     }
 
     /// The `k` tracks most like each query, best first, exactly (the query
-    /// itself left out, and any track at the query's path).
+    /// itself left out, and any track at the query's path). `k` beyond the
+    /// library's size asks for every track.
     pub fn similar(&self, queries: &[Query], k: usize) -> Vec<Vec<Neighbour>> {
+        let k = k.min(self.tracks.len());
         let dim = self.dim;
         let flat: Vec<f32> = queries.iter().flat_map(|q| q.vector.iter().copied()).collect();
         let keep =

@@ -1,0 +1,132 @@
+//! The robustness report's options and model files against the real
+//! binary: each crafted option and model file gets a clear error naming
+//! the option (or the file) and the cause, in under 2 s and 400 MB.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use genreid_testkit::{output_with_peak_rss, shared};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("genreid-limits-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The 5-s stereo clip the report used.
+fn five_seconds() -> PathBuf {
+    shared().join("fixtures/audio/rock_sectoid_escape_from_chaosland_stereo44k_5s.wav")
+}
+
+/// Runs genreid with `args`: its output, within 2 s and 400 MB.
+fn refused_quickly(args: &[&str]) -> Output {
+    let started = Instant::now();
+    let (output, peak) = output_with_peak_rss(Command::new(env!("CARGO_BIN_EXE_genreid")).args(args));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "{args:?} took {took:?}");
+    assert!(peak < 400.0, "{args:?} peaked at {peak:.0} MB");
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert_ne!(output.status.code(), Some(101), "{args:?} panicked");
+    output
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn unbounded_options_are_refused_naming_the_option() {
+    let clip = five_seconds();
+    let clip = clip.to_str().unwrap();
+    let out = scratch("options");
+    let csv = out.join("t.csv");
+    let csv = csv.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["features", "--segment", "3", "--segment-hop", "0.00005", "--out", csv, clip], "--segment-hop"),
+        (&["features", "--segment", "1e6", "--out", csv, clip], "--segment"),
+        (&["features", "--segment", "1e15", "--out", csv, clip], "--segment"),
+        (&["features", "--sr", "1", "--out", csv, clip], "--sr"),
+        (&["features", "--sr", "10000000", "--out", csv, clip], "--sr"),
+        (&["features", "-j", "100000", "--out", csv, clip], "-j"),
+        (&["classify", "-j", "100000", clip], "-j"),
+    ];
+    for (args, option) in cases {
+        let err = stderr(&refused_quickly(args));
+        assert!(err.contains(option), "{args:?}: the error does not name {option}: {err}");
+    }
+    let spectrogram = out.join("s.png");
+    let err = stderr(&refused_quickly(&[
+        "spectrogram",
+        "--sr",
+        "10000000",
+        "--out",
+        spectrogram.to_str().unwrap(),
+        clip,
+    ]));
+    assert!(err.contains("sample rate 10000000 Hz"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `--segment 100` on a 5-s file: the row is written, and the padding said.
+#[test]
+fn a_segment_longer_than_the_file_is_padded_with_a_warning() {
+    let out = scratch("padded");
+    let csv = out.join("t.csv");
+    let output = Command::new(env!("CARGO_BIN_EXE_genreid"))
+        .args([
+            "features",
+            "--segment",
+            "100",
+            "--out",
+            csv.to_str().unwrap(),
+            five_seconds().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("padded: 5.00 s of audio is shorter than one 100-s segment"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2, "a header and one row");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The report's model files: a logistic regression whose labels and weight
+/// rows disagree, and one asking for a 4,294,967,295-Hz resampler. Both are
+/// refused by `classify` and by `serve` at start-up, naming the file.
+#[test]
+fn inconsistent_model_files_are_refused_by_classify_and_serve() {
+    let dir = scratch("models");
+    let builtin: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/gtzan57-logreg.genreid"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut three_labels = builtin.clone();
+    three_labels["labels"] = serde_json::json!(["blues", "classical", "country"]);
+    let mut huge_rate = builtin.clone();
+    huge_rate["preprocessing"]["sample_rate"] = serde_json::json!(4_294_967_295u32);
+    let mut nan_scale = builtin;
+    nan_scale["scaler"]["scale"][0] = serde_json::json!(0.0);
+    let clip = five_seconds();
+    for (name, model, cause) in [
+        ("three_labels.genreid", three_labels, "3 x 57"),
+        ("huge_rate.genreid", huge_rate, "sample_rate 4294967295 Hz"),
+        ("zero_scale.genreid", nan_scale, "scale is zero"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_vec(&model).unwrap()).unwrap();
+        let path = path.to_str().unwrap();
+        let err = stderr(&refused_quickly(&["classify", "--model", path, clip.to_str().unwrap()]));
+        assert!(err.contains(name) && err.contains(cause), "{name}: {err}");
+        let err = stderr(&refused_quickly(&["serve", "--addr", "127.0.0.1:0", "--model", path]));
+        assert!(err.contains(name) && err.contains(cause), "serve {name}: {err}");
+    }
+    let err = stderr(&refused_quickly(&["serve", "--addr", "127.0.0.1:0", "--timeout", "0"]));
+    assert!(err.contains("--timeout"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
