@@ -29,6 +29,7 @@ use genreid_models::pretrained::patch_hop_frames;
 use genreid_pipeline::batch::{
     BatchOptions, BatchOutput, BatchSchema, ClassifyRows, RunOptions, Shard, manifest_files,
 };
+use genreid_pipeline::display::terminal_safe as safe;
 use genreid_pipeline::verdict::{ClassifyOptions, Probabilities, ranked};
 use genreid_pipeline::{
     EmbeddingSpec, FileOutcome, Model, Verdict, classify_files, load_model, model_identity, record,
@@ -148,29 +149,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let v = match outcome {
                     Ok(v) => v,
                     Err(e) => {
-                        writeln!(out, "{}\n  error: {}", path.display(), strip_path(e, path))?;
+                        let error = strip_path(e, path);
+                        writeln!(out, "{}\n  error: {}", safe(&path.display().to_string()), safe(&error))?;
                         continue;
                     }
                 };
-                writeln!(out, "{}\n  genre: {} (majority vote: {})", v.path, v.genre, v.vote)?;
+                writeln!(
+                    out,
+                    "{}\n  genre: {} (majority vote: {})",
+                    safe(&v.path),
+                    safe(&v.genre),
+                    safe(&v.vote)
+                )?;
                 for w in &v.warnings {
-                    writeln!(out, "  warning: {}", w.message)?;
+                    writeln!(out, "  warning: {}", safe(&w.message))?;
                 }
                 for (label, p) in ranked(&v.probabilities).iter().take(args.top.max(1)) {
                     let bar = "#".repeat((p * 30.0).round() as usize);
-                    writeln!(out, "  {label:<16} {:>5.1}%  {bar}", p * 100.0)?;
+                    writeln!(out, "  {:<16} {:>5.1}%  {bar}", safe(label), p * 100.0)?;
                 }
                 if !v.tags.is_empty() && args.tags > 0 {
                     let top: Vec<String> = ranked(&v.tags)
                         .iter()
                         .take(args.tags)
-                        .map(|(t, p)| format!("{t} {:.0}%", p * 100.0))
+                        .map(|(t, p)| format!("{} {:.0}%", safe(t), p * 100.0))
                         .collect();
                     writeln!(out, "  tags: {}", top.join(", "))?;
                 }
                 if let Some(segs) = &v.segments {
                     for s in segs {
-                        writeln!(out, "    {:>7.1}-{:<7.1}s  {}", s.start, s.end, s.genre)?;
+                        writeln!(out, "    {:>7.1}-{:<7.1}s  {}", s.start, s.end, safe(&s.genre))?;
                     }
                 }
             }

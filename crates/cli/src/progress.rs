@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use genreid_pipeline::display::terminal_safe;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar on standard error that counts successes and failures.
@@ -31,14 +32,14 @@ impl Progress {
     /// Records one failed file, printing its error above the bar.
     pub fn failed(&self, message: &str) {
         let n = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bar.suspend(|| eprintln!("warning: skipped {message}"));
+        self.bar.suspend(|| eprintln!("warning: skipped {}", terminal_safe(message)));
         self.bar.set_message(format!("({n} failed)"));
         self.bar.inc(1);
     }
 
     /// Prints a line above the bar.
     pub fn note(&self, message: &str) {
-        self.bar.suspend(|| eprintln!("{message}"));
+        self.bar.suspend(|| eprintln!("{}", terminal_safe(message)));
     }
 
     /// Number of failures so far.
@@ -91,7 +92,7 @@ impl Reporter {
             Event::PassFailed(message) => {
                 if let Some(p) = self.pass.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
                     let n = p.failed.fetch_add(1, Ordering::Relaxed) + 1;
-                    p.bar.suspend(|| eprintln!("warning: skipped {message}"));
+                    p.bar.suspend(|| eprintln!("warning: skipped {}", terminal_safe(message)));
                     p.bar.set_message(format!("({n} failed)"));
                 }
             }

@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 use clap::ValueEnum;
 use genreid_models::pretrained::patch_hop_frames;
 use genreid_pipeline::batch::{BatchOutput, ClassifyRows, Shard};
+use genreid_pipeline::display::terminal_safe as safe;
 use genreid_pipeline::similar::{
     ApproxIndex, Library, Neighbour, PlaylistOptions, Query, Spread, Track, library_batch, m3u,
     neighbours_json, playlist as walk, write_atomically,
@@ -161,15 +162,15 @@ fn write_table(
     answers: &[Vec<Neighbour>],
 ) -> Result<()> {
     for (q, found) in queries.iter().zip(answers) {
-        writeln!(out, "{}", q.name)?;
+        writeln!(out, "{}", safe(&q.name))?;
         for (rank, n) in found.iter().enumerate() {
             let track = &library.tracks[n.row];
             let who = match (&track.artist, &track.title) {
-                (Some(a), Some(t)) => format!("  ({a} – {t})"),
+                (Some(a), Some(t)) => format!("  ({} – {})", safe(a), safe(t)),
                 _ => String::new(),
             };
-            let genre = track.genre.as_deref().unwrap_or("-");
-            writeln!(out, "  {:>2}. {:.3}  {genre:<10} {}{who}", rank + 1, n.score, track.path)?;
+            let genre = safe(track.genre.as_deref().unwrap_or("-"));
+            writeln!(out, "  {:>2}. {:.3}  {genre:<10} {}{who}", rank + 1, n.score, safe(&track.path))?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use genreid_models::pretrained::patch_hop_frames;
+use genreid_pipeline::display::terminal_safe as safe;
 use genreid_tagging::{
     Edit, Field, Journal, Mode, UndoOutcome, display_genre, inspect_file, tag_file, undo_journal,
 };
@@ -254,7 +255,7 @@ fn summarise(files: &[PathBuf], statuses: &[Status], args: &Args) -> Result<()> 
             Status::Doubtful { reason } => (7, "no verdict", reason.clone()),
         };
         counts[i] += 1;
-        writeln!(out, "{label:<12} {:<width$} {detail}", file.display().to_string())?;
+        writeln!(out, "{label:<12} {:<width$} {}", safe(&file.display().to_string()), safe(&detail))?;
     }
     let names = [
         "changed",

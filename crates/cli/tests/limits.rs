@@ -130,3 +130,22 @@ fn inconsistent_model_files_are_refused_by_classify_and_serve() {
     assert!(err.contains("--timeout"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file name holding an escape sequence is printed escaped in the table,
+/// and kept as it is in JSON (where it is data, quoted).
+#[test]
+fn escape_sequences_in_names_are_printed_escaped() {
+    let dir = scratch("escapes");
+    let hostile = dir.join("rock\x1b]0;PWNED\x07\x1b[2J.wav");
+    std::fs::copy(five_seconds(), &hostile).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_genreid"))
+        .args(["classify", "--model", "gtzan57-logreg"])
+        .arg(&hostile)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(!table.contains('\x1b') && !table.contains('\x07'), "raw control characters printed: {table:?}");
+    assert!(table.contains("rock\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J.wav"), "{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@
 //! own outputs; none holds logic another would need.
 
 pub mod batch;
+pub mod display;
 pub mod embed;
 mod error;
 pub mod jobs;

@@ -62,6 +62,52 @@ pub fn format_of(bytes: &[u8]) -> Result<Format, String> {
     }
 }
 
+/// Most frames a leading ID3v2 tag may hold for genreid to edit it. Real
+/// tags hold tens (a heavily tagged file a few hundred); lofty's parser
+/// checks each new frame against those before it, so its time grows with
+/// the square of the count (100,000 TXXX frames: 39 s). Counting the
+/// frame headers first is linear, and refuses such a tag at once.
+pub const MAX_ID3V2_FRAMES: usize = 10_000;
+
+/// Counts the frames of a leading ID3v2.3/2.4 tag by their headers alone,
+/// and refuses one of more than [`MAX_ID3V2_FRAMES`].
+fn check_id3v2_frame_count(bytes: &[u8]) -> Result<(), String> {
+    let Some(header) = bytes.get(..10).filter(|h| h.starts_with(b"ID3")) else { return Ok(()) };
+    let (version, flags) = (header[3], header[5]);
+    if !(3..=4).contains(&version) || flags & 0x80 != 0 {
+        return Ok(()); // ID3v2.2, or unsynchronised as a whole: lofty decides
+    }
+    let syncsafe = |b: &[u8]| b.iter().fold(0usize, |n, &x| (n << 7) | usize::from(x & 0x7f));
+    let end = (10 + syncsafe(&header[6..10])).min(bytes.len());
+    let mut at = 10;
+    if flags & 0x40 != 0 {
+        // Extended header: its size counts itself in v2.4, not in v2.3.
+        let Some(size) = bytes.get(10..14) else { return Ok(()) };
+        at += match version {
+            4 => syncsafe(size),
+            _ => 4 + size.iter().fold(0usize, |n, &x| (n << 8) | usize::from(x)),
+        };
+    }
+    let mut frames = 0usize;
+    while let Some(frame) = bytes.get(at..at + 10).filter(|_| at + 10 <= end) {
+        if frame[0] == 0 {
+            break; // padding
+        }
+        let size = match version {
+            4 => syncsafe(&frame[4..8]),
+            _ => frame[4..8].iter().fold(0usize, |n, &x| (n << 8) | usize::from(x)),
+        };
+        frames += 1;
+        if frames > MAX_ID3V2_FRAMES {
+            return Err(format!(
+                "its ID3v2 tag holds more than {MAX_ID3V2_FRAMES} frames, far beyond any real tag; not edited"
+            ));
+        }
+        at = at.saturating_add(10).saturating_add(size);
+    }
+    Ok(())
+}
+
 /// A parsed file whose tags can be edited and saved.
 pub(crate) enum Loaded {
     Mpeg(MpegFile),
@@ -97,6 +143,9 @@ impl Loaded {
     pub(crate) fn parse(format: Format, bytes: &[u8]) -> Result<Self, String> {
         let mut reader = Cursor::new(bytes);
         let options = strict();
+        if format == Format::Mpeg {
+            check_id3v2_frame_count(bytes)?;
+        }
         let loaded = match format {
             Format::Mpeg => MpegFile::read_from(&mut reader, options).map(Self::Mpeg),
             Format::Flac => FlacFile::read_from(&mut reader, options).map(Self::Flac),
@@ -319,4 +368,37 @@ fn set_ilst(tag: &mut Ilst, field: &Field, values: &[String]) -> Result<(), Stri
     let atom = lofty::mp4::Atom::from_collection(ident, data).ok_or("no value to write")?;
     tag.insert(atom);
     Ok(())
+}
+
+#[cfg(test)]
+mod frame_count_tests {
+    use super::*;
+
+    /// An ID3v2.4 tag of `count` TXXX frames.
+    fn tag_of(count: usize) -> Vec<u8> {
+        let syncsafe = |n: usize| {
+            [(n >> 21) as u8 & 0x7f, (n >> 14) as u8 & 0x7f, (n >> 7) as u8 & 0x7f, n as u8 & 0x7f]
+        };
+        let mut frames = Vec::new();
+        for i in 0..count {
+            let body = [b"\x03".as_slice(), format!("desc{i}\0value").as_bytes()].concat();
+            frames.extend(b"TXXX");
+            frames.extend(syncsafe(body.len()));
+            frames.extend([0, 0]);
+            frames.extend(body);
+        }
+        let mut tag = b"ID3\x04\x00\x00".to_vec();
+        tag.extend(syncsafe(frames.len()));
+        tag.extend(frames);
+        tag
+    }
+
+    #[test]
+    fn a_tag_of_too_many_frames_is_refused_by_counting_alone() {
+        assert!(check_id3v2_frame_count(&tag_of(MAX_ID3V2_FRAMES)).is_ok());
+        let e = check_id3v2_frame_count(&tag_of(100_000)).unwrap_err();
+        assert!(e.contains("more than 10000 frames"), "{e}");
+        let e = Loaded::parse(Format::Mpeg, &tag_of(100_000)).err().unwrap();
+        assert!(e.contains("frames"), "{e}");
+    }
 }
