@@ -150,7 +150,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     Ok(v) => v,
                     Err(e) => {
                         let error = strip_path(e, path);
-                        writeln!(out, "{}\n  error: {}", safe(&path.display().to_string()), safe(&error))?;
+                        writeln!(out, "{}\n  error: {}", safe(&path.display().to_string()), safe(error))?;
                         continue;
                     }
                 };

@@ -45,7 +45,7 @@ pub(crate) fn check(model: &ModelFile) -> Result<(), String> {
         ));
     }
     finite("scaler", scaler.mean.iter().chain(&scaler.scale))?;
-    if scaler.scale.iter().any(|s| *s == 0.0) {
+    if scaler.scale.contains(&0.0) {
         return Err("a scaler scale is zero".into());
     }
     let width = match &model.reducer {
