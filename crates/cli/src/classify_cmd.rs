@@ -249,7 +249,7 @@ fn write_csv(out: &mut impl Write, outcomes: &[Outcome], labels: &[String], segm
         let v = match outcome {
             Ok(v) => v,
             Err(e) => {
-                let mut rec = vec![path.display().to_string()];
+                let mut rec = vec![genreid_pipeline::path_text(path)];
                 rec.resize(fixed + labels.len() + 1, String::new());
                 rec.push(e.clone());
                 w.write_record(&rec)?;

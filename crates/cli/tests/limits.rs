@@ -149,3 +149,35 @@ fn escape_sequences_in_names_are_printed_escaped() {
     assert!(table.contains("rock\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J.wav"), "{table}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file name that is not UTF-8 keeps its bytes in JSON records (`\xNN`),
+/// and a batch `--out` named like another format is refused, not turned
+/// into a folder of Parquet parts.
+#[test]
+fn odd_names_and_odd_outputs() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("names");
+    let odd = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.wav"));
+    std::fs::copy(five_seconds(), &odd).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_genreid"))
+        .args(["classify", "--model", "gtzan57-logreg", "--format", "json"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let records: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let path = records[0]["path"].as_str().unwrap();
+    assert!(path.ends_with("caf\\xE9.wav"), "{path}");
+    let csv = dir.join("results.csv");
+    let err = stderr(&refused_quickly(&[
+        "classify",
+        "--model",
+        "gtzan57-logreg",
+        "--out",
+        csv.to_str().unwrap(),
+        five_seconds().to_str().unwrap(),
+    ]));
+    assert!(err.contains("writes Parquet, not .csv"), "{err}");
+    assert!(!csv.exists(), "a folder was made");
+    let _ = std::fs::remove_dir_all(&dir);
+}

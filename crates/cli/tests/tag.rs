@@ -317,3 +317,37 @@ fn kill_9_in_a_loop_never_damages_a_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The robustness report's case: two `tag` runs over one folder at once
+/// (each with its own journal). Every file ends up tagged, and no error
+/// names a temporary file: one writer at a time per file, and a run that
+/// finds a file changed by the other says so.
+#[test]
+fn two_tag_runs_over_one_folder_at_once_tag_every_file() {
+    let dir = scratch("concurrent");
+    let lib = dir.join("music");
+    std::fs::create_dir_all(&lib).unwrap();
+    let files = library(&lib, 2);
+    let run = |journal: &str| {
+        genreid()
+            .args(["tag", "--model", "gtzan57-logreg", "--min-confidence", "0", "-j", "1", "--journal"])
+            .arg(dir.join(journal))
+            .arg(&lib)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (run("a.jsonl"), run("b.jsonl"));
+    let outputs = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
+    for output in &outputs {
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(!err.contains("genreid-tmp"), "an error names a temporary file: {err}");
+        assert_ne!(output.status.code(), Some(101), "{err}");
+    }
+    for (path, _) in &files {
+        assert!(genre_of(path).is_some(), "{} is untagged", path.display());
+        assert!(!temp_path(path).exists(), "a temporary file was left beside {}", path.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

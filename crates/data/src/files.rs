@@ -57,6 +57,32 @@ pub fn found_audio_files(paths: &[PathBuf]) -> Result<Vec<FoundFile>> {
     Ok(files)
 }
 
+/// `path` as text for records (JSON, CSV, Parquet): as it is when it is
+/// UTF-8; otherwise each byte that is not UTF-8 written `\xNN`, so two
+/// names that differ only there stay distinct and the bytes can be
+/// recovered (where `to_string_lossy` would make both U+FFFD).
+pub fn path_text(path: &Path) -> String {
+    if let Some(text) = path.to_str() {
+        return text.to_string();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                text.push_str(&format!("\\x{byte:02X}"));
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned()
+    }
+}
+
 /// `path`'s components joined by `/`, whatever the platform's separator.
 pub fn relative_name(path: &Path) -> String {
     path.components()
@@ -69,4 +95,18 @@ pub fn relative_name(path: &Path) -> String {
 /// The name of the folder holding `path` (the label of GTZAN-style trees).
 pub fn parent_name(path: &Path) -> String {
     path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+#[cfg(all(test, unix))]
+mod path_text_tests {
+    use std::os::unix::ffi::OsStrExt;
+
+    use super::*;
+
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        let name = Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9 \xff.mp3"));
+        assert_eq!(path_text(name), "caf\\xE9 \\xFF.mp3");
+        assert_eq!(path_text(Path::new("café.mp3")), "café.mp3");
+    }
 }

@@ -15,7 +15,7 @@ pub mod table_rows;
 
 pub use cache::{CacheEntry, SpectrogramCache};
 pub use dataset::{Dataset, DatasetSpec, Part, Track};
-pub use files::{FoundFile, audio_files, found_audio_files, parent_name, relative_name};
+pub use files::{FoundFile, audio_files, found_audio_files, parent_name, path_text, relative_name};
 pub use rng::SplitMix64;
 pub use rows::{FileRows, RowOptions, RowSet, file_rows};
 pub use split::{Fold, SplitSpec, folds, group_folds};

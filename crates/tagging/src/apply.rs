@@ -305,13 +305,24 @@ pub fn tag_file(planned: Planned, journal: &Journal, settings: &str) -> Result<R
         state: state.clone(),
         delta: base64::engine::general_purpose::STANDARD.encode(&delta),
     };
-    // The file must still be the one planned on: another program may have
-    // written it meanwhile.
+    // One writer at a time per file: an exclusive advisory lock on the file
+    // until its replacement is in place, so two `tag` runs over one folder
+    // never write the same temporary file. A run that waited finds the
+    // file changed by the other and says so.
+    let held = File::open(&path).map_err(|e| TagError::io(&path, e))?;
+    held.lock().map_err(|e| TagError::io(&path, e))?;
+    // The file must still be the one planned on: another program, or
+    // another `tag` run, may have written it meanwhile.
     let now = std::fs::read(&path).map_err(|e| TagError::io(&path, e))?;
     if Digest::of(&now) != record.before {
-        return Err(failed("the file changed while it was being tagged".into()));
+        return Err(failed(
+            "the file changed while it was being tagged (by another program or another `genreid tag` run); \
+             run again to tag it"
+                .into(),
+        ));
     }
     journal.append(&record)?;
     write_atomically(&path, &new_bytes, &state)?;
+    drop(held);
     Ok(record)
 }

@@ -78,6 +78,6 @@ pub fn record(path: &Path, outcome: &Result<Verdict, String>) -> Value {
         Ok(v) => {
             serde_json::to_value(v).unwrap_or_else(|e| json!({ "path": v.path, "error": e.to_string() }))
         }
-        Err(e) => json!({ "path": path.display().to_string(), "error": e }),
+        Err(e) => json!({ "path": genreid_data::path_text(path), "error": e }),
     }
 }

@@ -38,8 +38,9 @@ fn failed(path: &Path, what: &str, e: impl std::fmt::Display) -> PipelineError {
 
 impl BatchOutput {
     /// `out` as the user gave it: a name ending in `.parquet` is one file,
-    /// anything else (an existing folder, a name ending in `/`) a folder,
-    /// created if its parent exists.
+    /// an existing folder, a name ending in `/` or a name without an
+    /// extension a folder, created if its parent exists; another extension
+    /// (`results.csv`) is an error.
     pub fn parse(out: &Path) -> Result<Self> {
         let text = out.to_string_lossy();
         let is_file = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
@@ -53,6 +54,18 @@ impl BatchOutput {
                 ));
             }
             return Ok(BatchOutput::File(out.to_path_buf()));
+        }
+        // `--out results.csv` would quietly become a folder of Parquet parts.
+        if let Some(extension) = out.extension().filter(|_| !text.ends_with('/') && !out.is_dir()) {
+            return Err(failed(
+                out,
+                "cannot write",
+                format!(
+                    "a batch run writes Parquet, not .{}: name a FILE.parquet, or a folder of parts \
+                     (end its name with /)",
+                    extension.to_string_lossy()
+                ),
+            ));
         }
         if !out.is_dir() {
             let parent = parent_of(out.components().as_path());
@@ -255,4 +268,21 @@ pub fn kept_rows(
         kept.push(batch);
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_named_like_another_format_is_refused() {
+        let dir = std::env::temp_dir().join(format!("genreid-parts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = BatchOutput::parse(&dir.join("results.csv")).unwrap_err().to_string();
+        assert!(e.contains("results.csv") && e.contains("writes Parquet, not .csv"), "{e}");
+        assert!(!dir.join("results.csv").exists(), "no folder made");
+        assert!(matches!(BatchOutput::parse(&dir.join("run.v2/")), Ok(BatchOutput::Folder(_))));
+        assert!(matches!(BatchOutput::parse(&dir.join("t.parquet")), Ok(BatchOutput::File(_))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

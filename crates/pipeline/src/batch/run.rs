@@ -106,7 +106,7 @@ pub fn plan_batch(inputs: Vec<FoundFile>, output: &BatchOutput, run: &RunOptions
     let todo: Vec<FoundFile> = mine
         .into_iter()
         .filter(|f| match file_stamp(&f.path) {
-            Ok((size, ns)) => !done.contains(&(f.path.display().to_string(), size, ns)),
+            Ok((size, ns)) => !done.contains(&(genreid_data::path_text(&f.path), size, ns)),
             Err(_) => true,
         })
         .collect();
@@ -140,7 +140,7 @@ pub fn run_rows<K: RowKind>(
         && run.resume
         && path.is_file()
     {
-        let redone: HashSet<String> = plan.todo.iter().map(|f| f.path.display().to_string()).collect();
+        let redone: HashSet<String> = plan.todo.iter().map(|f| genreid_data::path_text(&f.path)).collect();
         batches = kept_rows(path, &schema, kind.identity(), &redone)?;
     }
     let mut all_rows = Vec::new();

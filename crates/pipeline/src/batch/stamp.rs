@@ -43,7 +43,7 @@ impl FileStamp {
     /// holds only its path, beside the error message (naming the file).
     pub fn read(file: &FoundFile) -> (Self, Option<String>) {
         let mut stamp = FileStamp {
-            path: file.path.display().to_string(),
+            path: genreid_data::path_text(&file.path),
             relative_path: file.relative.clone(),
             ..Default::default()
         };

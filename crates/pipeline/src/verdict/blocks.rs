@@ -40,7 +40,7 @@ pub fn classify_classical_blocks(
     options: &ClassifyOptions,
     block_seconds: f64,
 ) -> Result<Verdict> {
-    let name = path.display().to_string();
+    let name = genreid_data::path_text(path);
     let stream = MonoStream::open(path).map_err(bad)?;
     let pre = &model.preprocessing;
     let rate = if pre.sample_rate > 0 { pre.sample_rate } else { stream.sample_rate() };
@@ -95,7 +95,7 @@ pub fn classify_network_blocks(
     block_seconds: f64,
 ) -> Result<Verdict> {
     let m = network.manifest();
-    let name = path.display().to_string();
+    let name = genreid_data::path_text(path);
     let input = &m.input;
     let rate = input.sample_rate;
     let (frames, hop) = (input.segment_frames(m.segment_seconds), input.hop_frames(m.segment_seconds));

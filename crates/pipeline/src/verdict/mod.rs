@@ -218,7 +218,7 @@ pub fn load_options(model: &Model) -> LoadOptions {
 /// Classifies an audio file.
 pub fn classify_path(model: &Model, path: &Path, options: &ClassifyOptions) -> Result<Verdict> {
     let in_file = |e: ModelError| ModelError::about(path, e);
-    let name = path.display().to_string();
+    let name = genreid_data::path_text(path);
     match model {
         // Taggers, classical models and most networks read the file in blocks
         // (`blocks`): memory stays flat however long it is.
@@ -493,7 +493,7 @@ pub(crate) fn analysed_file_verdict(
         level: analysis.level,
         warnings: analysis.warnings.clone(),
     };
-    tagged_verdict(&path.display().to_string(), tagger, analysis, with_segments)
+    tagged_verdict(&genreid_data::path_text(path), tagger, analysis, with_segments)
         .map(|v| v.noted(&facts))
         .map_err(|e| ModelError::about(path, e))
 }
