@@ -181,3 +181,20 @@ fn odd_names_and_odd_outputs() {
     assert!(!csv.exists(), "a folder was made");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One missing path among several is reported like a bad file (an error
+/// record, exit status 1) while the others are classified.
+#[test]
+fn a_missing_path_among_several_is_a_bad_file_not_the_end_of_the_run() {
+    let output = Command::new(env!("CARGO_BIN_EXE_genreid"))
+        .args(["classify", "--model", "gtzan57-logreg", "--format", "json", "/no/such/song.mp3"])
+        .arg(five_seconds())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let missing = records.iter().find(|r| r["path"] == "/no/such/song.mp3").unwrap();
+    assert!(missing["error"].as_str().is_some_and(|e| e.contains("No such file")), "{missing}");
+    assert!(records.iter().any(|r| r["genre"].is_string()), "{records:?}");
+}

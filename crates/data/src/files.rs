@@ -26,20 +26,37 @@ pub fn audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// [`audio_files`], each with its name relative to the path it was found under.
+///
+/// One path of several that cannot be read, and a subfolder that cannot
+/// be walked, are kept in the list as they are: processing them fails with
+/// the system's reason, and they are reported like any bad file while the
+/// rest are processed. A single path that cannot be read is an error.
 pub fn found_audio_files(paths: &[PathBuf]) -> Result<Vec<FoundFile>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| DataError::Read { path: path.clone(), reason: format!("cannot access: {e}") })?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if paths.len() == 1 => {
+                return Err(DataError::Read { path: path.clone(), reason: format!("cannot access: {e}") });
+            }
+            Err(_) => {
+                files.push(FoundFile { path: path.clone(), relative: relative_name(path) });
+                continue;
+            }
+        };
         if meta.is_dir() {
             let mut found: Vec<FoundFile> = WalkDir::new(path)
                 .follow_links(true)
                 .into_iter()
-                .filter_map(|entry| entry.ok())
-                .filter(|entry| entry.file_type().is_file() && genreid_audio::is_audio_path(entry.path()))
-                .map(|entry| {
-                    let relative = relative_name(entry.path().strip_prefix(path).unwrap_or(entry.path()));
-                    FoundFile { path: entry.into_path(), relative }
+                .filter_map(|entry| match entry {
+                    Ok(entry) => (entry.file_type().is_file() && genreid_audio::is_audio_path(entry.path()))
+                        .then(|| entry.into_path()),
+                    // An unreadable subfolder: kept, to be reported.
+                    Err(e) => e.path().map(Path::to_path_buf),
+                })
+                .map(|found| {
+                    let relative = relative_name(found.strip_prefix(path).unwrap_or(&found));
+                    FoundFile { path: found, relative }
                 })
                 .collect();
             found.sort_by(|a, b| a.path.cmp(&b.path));
