@@ -46,7 +46,9 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     max_uploads: usize,
     /// Uploads received at once from one client address (more get 429).
-    #[arg(long, default_value_t = 8)]
+    /// Behind a reverse proxy every client has the proxy's address: raise
+    /// it to --max-uploads there.
+    #[arg(long, default_value_t = 16)]
     max_uploads_per_client: usize,
     /// The slowest upload accepted, in KiB/s averaged from the start of the
     /// request (slower ones get 408); 0 accepts any rate.

@@ -77,7 +77,17 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 /// must stay bounded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_test_of_concurrent_good_malformed_and_oversized_uploads() {
-    let server = Server::start(&["--workers", "2", "--queue", "64", "--max-upload-mb", "4"]);
+    // One test client stands for 60 users: its address may send them all.
+    let server = Server::start(&[
+        "--workers",
+        "2",
+        "--queue",
+        "64",
+        "--max-upload-mb",
+        "4",
+        "--max-uploads-per-client",
+        "64",
+    ]);
     let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
     let clip = fixture_bytes("rock_sectoid_escape_from_chaosland_stereo44k_5s.wav");
     let expected: serde_json::Value =

@@ -124,7 +124,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(15),
             max_pending_connections: 256,
             max_uploads: 64,
-            max_uploads_per_client: 8,
+            max_uploads_per_client: 16,
             min_upload_rate: 8 << 10,
             upload_grace: Duration::from_secs(10),
         }
