@@ -18,7 +18,6 @@ use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Warning, load_c
 use genreid_features::table_blocks::{BlockView, Gtzan57Blocks, Gtzan57Prepass};
 use genreid_features::{fma518, gtzan57};
 
-use crate::table_rows::MAX_SEGMENTS_PER_FILE;
 use crate::{DataError, Result};
 
 /// Which table a row belongs to.
@@ -57,6 +56,57 @@ impl Default for RowOptions {
             max_seconds: LoadOptions::default().max_seconds,
             block_seconds: 30.0,
         }
+    }
+}
+
+/// The shortest hop between segments (10 ms: finer than any analysis
+/// frame hop, so finer steps repeat rows at a cost without bound).
+pub const MIN_SEGMENT_HOP_SECONDS: f64 = 0.01;
+
+/// Most segment rows one file may give (about 55 minutes of 3-s segments
+/// at a 1/30-s hop); more is an error for that file, naming the option.
+pub const MAX_SEGMENTS_PER_FILE: usize = 100_000;
+
+impl RowOptions {
+    /// Checks the options before any file is read, each error naming the
+    /// option and its allowed range: the rate within what real audio uses,
+    /// the segment no longer than the longest audio read, its hop at least
+    /// [`MIN_SEGMENT_HOP_SECONDS`], the duration positive.
+    pub fn validate(&self) -> Result<()> {
+        let (length, hop) = self.segment.unzip();
+        for (what, v) in [
+            ("segment length (--segment)", length),
+            ("segment hop (--segment-hop)", hop),
+            ("duration (--duration)", self.duration),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(DataError::Options(format!(
+                    "{what} must be a positive number of seconds, got {v}"
+                )));
+            }
+        }
+        if let Some(rate) = self.sample_rate {
+            genreid_audio::limits::check_target_rate(rate)
+                .map_err(|e| DataError::Options(format!("--sr: {e}")))?;
+        }
+        if let Some(length) = length
+            && length > self.max_seconds
+        {
+            return Err(DataError::Options(format!(
+                "segment length (--segment) {length} s is longer than the longest audio read ({} s)",
+                self.max_seconds
+            )));
+        }
+        if let Some(hop) = hop
+            && hop < MIN_SEGMENT_HOP_SECONDS
+        {
+            return Err(DataError::Options(format!(
+                "segment hop (--segment-hop) {hop} s is below the shortest allowed, {MIN_SEGMENT_HOP_SECONDS} s"
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use genreid_features::{GTZAN57_COLUMNS, fma518_columns};
 
 use crate::files::parent_name;
 use crate::rows::{RowOptions, RowSet, file_rows};
-use crate::{DataError, Result};
+use crate::Result;
 
 impl RowSet {
     /// The name model files and the CLI use (`gtzan57`, `fma518`).
@@ -45,57 +45,6 @@ impl RowSet {
             RowSet::Gtzan57 => GTZAN57_COLUMNS.iter().map(|c| c.to_string()).collect(),
             RowSet::Fma518 => fma518_columns(),
         }
-    }
-}
-
-/// The shortest hop between segments (10 ms: finer than any analysis
-/// frame hop, so finer steps repeat rows at a cost without bound).
-pub const MIN_SEGMENT_HOP_SECONDS: f64 = 0.01;
-
-/// Most segment rows one file may give (about 55 minutes of 3-s segments
-/// at a 1/30-s hop); more is an error for that file, naming the option.
-pub const MAX_SEGMENTS_PER_FILE: usize = 100_000;
-
-impl RowOptions {
-    /// Checks the options before any file is read, each error naming the
-    /// option and its allowed range: the rate within what real audio uses,
-    /// the segment no longer than the longest audio read, its hop at least
-    /// [`MIN_SEGMENT_HOP_SECONDS`], the duration positive.
-    pub fn validate(&self) -> Result<()> {
-        let (length, hop) = self.segment.unzip();
-        for (what, v) in [
-            ("segment length (--segment)", length),
-            ("segment hop (--segment-hop)", hop),
-            ("duration (--duration)", self.duration),
-        ] {
-            if let Some(v) = v
-                && !(v.is_finite() && v > 0.0)
-            {
-                return Err(DataError::Options(format!(
-                    "{what} must be a positive number of seconds, got {v}"
-                )));
-            }
-        }
-        if let Some(rate) = self.sample_rate {
-            genreid_audio::limits::check_target_rate(rate)
-                .map_err(|e| DataError::Options(format!("--sr: {e}")))?;
-        }
-        if let Some(length) = length
-            && length > self.max_seconds
-        {
-            return Err(DataError::Options(format!(
-                "segment length (--segment) {length} s is longer than the longest audio read ({} s)",
-                self.max_seconds
-            )));
-        }
-        if let Some(hop) = hop
-            && hop < MIN_SEGMENT_HOP_SECONDS
-        {
-            return Err(DataError::Options(format!(
-                "segment hop (--segment-hop) {hop} s is below the shortest allowed, {MIN_SEGMENT_HOP_SECONDS} s"
-            )));
-        }
-        Ok(())
     }
 }
 

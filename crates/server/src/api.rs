@@ -121,9 +121,8 @@ fn model_kind(model: &Model) -> &'static str {
     }
 }
 
-/// The request's query string, parsed; a malformed one is a 400 with the
-/// JSON error body, after the upload sent with it is read and dropped (so
-/// the client receives the answer rather than a broken pipe).
+/// The request's query string, parsed; a malformed one is counted and is
+/// a 400 with the JSON error body, after the upload sent with it is drained.
 async fn parse_query<T: serde::de::DeserializeOwned>(
     state: &AppState,
     request: Request,
@@ -131,14 +130,19 @@ async fn parse_query<T: serde::de::DeserializeOwned>(
     match Query::<T>::try_from_uri(request.uri()) {
         Ok(Query(query)) => Ok((query, request)),
         Err(rejection) => {
-            let _ = tokio::time::timeout(
-                state.config.timeout,
-                discard_upload(request, state.config.max_upload_bytes),
-            )
-            .await;
+            state.record_error("malformed");
+            drain(state, request).await;
             Err(ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text()))
         }
     }
+}
+
+/// Reads a refused request's upload and drops it (within the request
+/// timeout), so its client receives the refusal rather than a broken pipe.
+async fn drain(state: &AppState, request: Request) {
+    let _ =
+        tokio::time::timeout(state.config.timeout, discard_upload(request, state.config.max_upload_bytes))
+            .await;
 }
 
 /// `POST /api/similar`: the verdict and the `k` most similar tracks of the
@@ -148,20 +152,10 @@ pub async fn similar(
     State(state): State<Arc<AppState>>,
     request: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (query, request) = match parse_query::<SimilarQuery>(&state, request).await {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            state.record_error("malformed");
-            return Err(e);
-        }
-    };
+    let (query, request) = parse_query::<SimilarQuery>(&state, request).await?;
     if state.library.is_none() {
         state.record_error("no_library");
-        let _ = tokio::time::timeout(
-            state.config.timeout,
-            discard_upload(request, state.config.max_upload_bytes),
-        )
-        .await;
+        drain(&state, request).await;
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "no library loaded: start the service with `genreid serve --index LIBRARY.parquet`",
@@ -181,13 +175,7 @@ pub async fn classify(
     State(state): State<Arc<AppState>>,
     request: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (query, request) = match parse_query::<ClassifyQuery>(&state, request).await {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            state.record_error("malformed");
-            return Err(e);
-        }
-    };
+    let (query, request) = parse_query::<ClassifyQuery>(&state, request).await?;
     classify_parsed(state, query, request).await
 }
 
