@@ -8,9 +8,9 @@ use std::path::Path;
 
 use genreid_features::{GTZAN57_COLUMNS, fma518_columns};
 
+use crate::Result;
 use crate::files::parent_name;
 use crate::rows::{RowOptions, RowSet, file_rows};
-use crate::Result;
 
 impl RowSet {
     /// The name model files and the CLI use (`gtzan57`, `fma518`).
