@@ -1,15 +1,14 @@
 //! `genreid spectrogram`: one file's STFT, mel, MFCC or chroma as a NumPy
-//! array or a picture.
+//! array or a picture, in memory that does not grow with the file
+//! (`genreid_pipeline::spectrogram`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use genreid_audio::{LoadOptions, load};
-use genreid_features::{
-    CqtConfig, DbConfig, DbRef, Matrix, MelConfig, MelFilterbank, Stft, StftConfig, amplitude_to_db,
-    chroma_cqt, chroma_stft, cqt_magnitude, mfcc_from_db, power_to_db,
+use genreid_pipeline::spectrogram::{
+    SpectrogramKind, SpectrogramOptions, SpectrogramSummary, spectrogram_frames, spectrogram_picture,
 };
 use npyz::WriterBuilder;
 
@@ -26,8 +25,21 @@ pub enum Kind {
     Chroma,
     /// Magnitude constant-Q transform (`np.abs(librosa.cqt)`: 84 bins from C1, 12 per octave).
     Cqt,
-    /// Chroma from the CQT (`chroma_cqt`: 7 octaves, 36 bins per octave, estimated tuning).
+    /// Chroma from the CQT (`chroma_cqt`: 7 octaves, 36 bins per octave, estimated tuning, hop 512).
     ChromaCqt,
+}
+
+impl From<Kind> for SpectrogramKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Stft => SpectrogramKind::Stft,
+            Kind::Mel => SpectrogramKind::Mel,
+            Kind::Mfcc => SpectrogramKind::Mfcc,
+            Kind::Chroma => SpectrogramKind::Chroma,
+            Kind::Cqt => SpectrogramKind::Cqt,
+            Kind::ChromaCqt => SpectrogramKind::ChromaCqt,
+        }
+    }
 }
 
 /// Arguments of `genreid spectrogram`.
@@ -50,78 +62,44 @@ pub struct Args {
     /// MFCC coefficients.
     #[arg(long, default_value_t = 20)]
     n_mfcc: usize,
-    /// Convert stft/mel to dB relative to the maximum (`ref=np.max`, top_db 80).
+    /// Convert stft/mel/cqt to dB relative to the maximum (`ref=np.max`, top_db 80).
     #[arg(long)]
     db: bool,
     /// Sample rate to analyse at (Hz).
     #[arg(long, default_value_t = 22_050)]
     sr: u32,
-    /// Output: .npy (float32, librosa's [bins, frames] layout), .png or .svg.
+    /// Output: .npy (float32, librosa's [bins, frames] shape), .png or .svg.
     #[arg(long)]
     out: PathBuf,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let hop = args.hop.unwrap_or(args.n_fft / 4);
-    let options = LoadOptions { sample_rate: Some(args.sr), ..Default::default() };
-    let signal = load(&args.file, &options)?;
-    let sr = f64::from(signal.sample_rate);
-    let stft = Stft::new(StftConfig::new(args.n_fft, hop));
-    let context = || format!("{}", args.file.display());
-    let mel = |power: &Matrix| -> Result<Matrix> {
-        Ok(MelFilterbank::new(&MelConfig::new(sr, args.n_fft, args.n_mels))?.apply(power)?)
-    };
-    let (matrix, y_label, unit) = match args.kind {
-        Kind::Stft => {
-            let mag = stft.spectrogram(&signal.samples, 1.0).with_context(context)?;
-            if args.db {
-                (amplitude_to_db(&mag, DbRef::Max, Some(80.0)), "Frequency bin", "dB")
-            } else {
-                (mag, "Frequency bin", "magnitude")
-            }
-        }
-        Kind::Mel => {
-            let m = mel(&stft.spectrogram(&signal.samples, 2.0).with_context(context)?)?;
-            if args.db {
-                (power_to_db(&m, &DbConfig::ref_max()), "Mel band", "dB")
-            } else {
-                (m, "Mel band", "power")
-            }
-        }
-        Kind::Mfcc => {
-            let m = mel(&stft.spectrogram(&signal.samples, 2.0).with_context(context)?)?;
-            (mfcc_from_db(&power_to_db(&m, &DbConfig::default()), args.n_mfcc)?, "MFCC", "coefficient")
-        }
-        Kind::Chroma => {
-            let power = stft.spectrogram(&signal.samples, 2.0).with_context(context)?;
-            (chroma_stft(&power, sr, 12, None)?.0, "Pitch class (C at bottom)", "chroma")
-        }
-        Kind::Cqt => {
-            let config = CqtConfig { hop_length: hop, ..CqtConfig::default() };
-            let c = cqt_magnitude(&signal.samples, sr, &config).with_context(context)?;
-            if args.db {
-                (amplitude_to_db(&c, DbRef::Max, Some(80.0)), "CQT bin (C1 at bottom)", "dB")
-            } else {
-                (c, "CQT bin (C1 at bottom)", "magnitude")
-            }
-        }
-        Kind::ChromaCqt => {
-            (chroma_cqt(&signal.samples, sr).with_context(context)?, "Pitch class (C at bottom)", "chroma")
-        }
+    let options = SpectrogramOptions {
+        kind: args.kind.into(),
+        n_fft: args.n_fft,
+        hop: args.hop.unwrap_or(args.n_fft / 4),
+        n_mels: args.n_mels,
+        n_mfcc: args.n_mfcc,
+        db: args.db,
+        sample_rate: args.sr,
+        ..SpectrogramOptions::default()
     };
     let extension = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match extension.as_str() {
-        "npy" => write_npy(&args.out, &matrix)?,
+    let summary = match extension.as_str() {
+        "npy" => write_npy(&args.file, &options, &args.out)?,
         "png" | "svg" => {
+            let (matrix, seconds_per_col, summary) = spectrogram_picture(&args.file, &options)?;
             let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let (y_label, unit) = options.labels();
             let map = genreid_plot::Heatmap {
                 data: &matrix.data,
                 rows: matrix.rows,
                 cols: matrix.cols,
-                seconds_per_col: hop as f64 / sr,
+                seconds_per_col,
                 title: format!(
-                    "{name}: {}{}",
+                    "{}: {}{}",
+                    genreid_pipeline::display::terminal_safe(&name),
                     format!("{:?}", args.kind).to_lowercase(),
                     if args.db { " (dB)" } else { "" }
                 ),
@@ -129,27 +107,64 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 value_label: unit.into(),
             };
             genreid_plot::heatmap(&map, &args.out)?;
+            summary
         }
         _ => bail!("{}: write .npy, .png or .svg", args.out.display()),
+    };
+    for warning in &summary.warnings {
+        eprintln!("warning: {}: {warning}", args.file.display());
     }
-    eprintln!("wrote {} x {} {:?} to {}", matrix.rows, matrix.cols, args.kind, args.out.display());
+    eprintln!("wrote {} x {} {:?} to {}", summary.rows, summary.frames, args.kind, args.out.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_npy(path: &std::path::Path, m: &Matrix) -> Result<()> {
+/// Streams the frames into a `.npy` in Fortran order (frame after frame;
+/// NumPy reads it as the same `[bins, frames]` array), written to a
+/// temporary file and renamed into place.
+fn write_npy(file: &Path, options: &SpectrogramOptions, path: &Path) -> Result<SpectrogramSummary> {
     let tmp = path.with_extension("npy.tmp");
-    {
-        let file = std::io::BufWriter::new(
+    let result = (|| -> Result<SpectrogramSummary> {
+        let out = std::io::BufWriter::new(
             std::fs::File::create(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?,
         );
-        let mut writer = npyz::WriteOptions::<f32>::new()
-            .default_dtype()
-            .shape(&[m.rows as u64, m.cols as u64])
-            .writer(file)
-            .begin_nd()?;
-        writer.extend(m.data.iter().copied())?;
-        writer.finish()?;
+        let mut writer = None;
+        let mut out = Some(out);
+        let summary = spectrogram_frames(file, options, |m| {
+            let w = match &mut writer {
+                Some(w) => w,
+                None => {
+                    let begun = npyz::WriteOptions::<f32>::new()
+                        .default_dtype()
+                        .order(npyz::Order::Fortran)
+                        .writer(out.take().expect("one writer"))
+                        .begin_2d(m.rows as u64)
+                        .map_err(|e| {
+                            genreid_pipeline::PipelineError::Output(format!("{}: {e}", tmp.display()))
+                        })?;
+                    writer.insert(begun)
+                }
+            };
+            for t in 0..m.cols {
+                for r in 0..m.rows {
+                    w.push(&m.get(r, t)).map_err(|e| {
+                        genreid_pipeline::PipelineError::Output(format!("{}: {e}", tmp.display()))
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+        let writer = writer.context("no frames")?;
+        writer.finish().with_context(|| format!("{}: cannot write", tmp.display()))?;
+        Ok(summary)
+    })();
+    match result {
+        Ok(summary) => {
+            std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
 }

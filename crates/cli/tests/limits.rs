@@ -198,3 +198,61 @@ fn a_missing_path_among_several_is_a_bad_file_not_the_end_of_the_run() {
     assert!(missing["error"].as_str().is_some_and(|e| e.contains("No such file")), "{missing}");
     assert!(records.iter().any(|r| r["genre"].is_string()), "{records:?}");
 }
+
+/// The 5-s stereo 44.1-kHz clip repeated into a WAV of `minutes`.
+fn long_stereo_wav(dir: &std::path::Path, minutes: usize) -> PathBuf {
+    let clip = std::fs::read(five_seconds()).unwrap();
+    assert_eq!(&clip[36..40], b"data", "a canonical 44-byte WAV header");
+    let data = &clip[44..];
+    let repeats = minutes * 12;
+    let size = (data.len() * repeats) as u32;
+    let mut wav = clip[..44].to_vec();
+    wav[4..8].copy_from_slice(&(36 + size).to_le_bytes());
+    wav[40..44].copy_from_slice(&size.to_le_bytes());
+    for _ in 0..repeats {
+        wav.extend_from_slice(data);
+    }
+    let path = dir.join("long.wav");
+    std::fs::write(&path, wav).unwrap();
+    path
+}
+
+/// A 20-minute 44.1-kHz stereo file: its FMA-518 row (beside a short file)
+/// and its spectrogram are computed in blocks, within 300 MB (reading it
+/// whole took 1.4 GB and 0.5 GB).
+#[test]
+fn long_files_are_read_in_bounded_memory() {
+    let out = scratch("long");
+    let long = long_stereo_wav(&out, 20);
+    let csv = out.join("t.csv");
+    let (output, peak) = output_with_peak_rss(Command::new(env!("CARGO_BIN_EXE_genreid")).args([
+        "features",
+        "--set",
+        "fma518",
+        "--out",
+        csv.to_str().unwrap(),
+        long.to_str().unwrap(),
+        five_seconds().to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(peak < 300.0, "features --set fma518 peaked at {peak:.0} MB");
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(table.lines().count(), 3, "a header and both rows");
+    assert!(
+        table.lines().all(|l| l.split(',').count() == 2 + 518 + 1),
+        "filename, length, 518 features, label"
+    );
+
+    let png = out.join("s.png");
+    let (output, peak) = output_with_peak_rss(Command::new(env!("CARGO_BIN_EXE_genreid")).args([
+        "spectrogram",
+        "--db",
+        "--out",
+        png.to_str().unwrap(),
+        long.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(peak < 300.0, "spectrogram peaked at {peak:.0} MB");
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let _ = std::fs::remove_dir_all(&out);
+}

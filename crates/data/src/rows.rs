@@ -4,18 +4,18 @@
 //! - Segment rows (`--segment`): each segment is computed from its own
 //!   samples, cut from blocks whose boundaries fall on the segment hop and
 //!   whose right margin holds a whole segment.
-//! - Whole-file GTZAN-57 rows: two passes over the file's blocks
-//!   (`genreid_features::table_blocks`), equal to the whole-file row up to
-//!   float rounding.
-//! - Whole-file FMA-518 rows (the CQT's octave-by-octave resampling runs
-//!   over the whole signal) decode the file whole, up to the length limit.
+//! - Whole-file GTZAN-57 and FMA-518 rows: two passes over the file's
+//!   blocks (`genreid_features::table_blocks`), equal to the whole-file row
+//!   up to float rounding.
 //!
 //! A file that fits in one block takes exactly the whole-file computation.
 
 use std::path::Path;
 
-use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Warning, load_checked, segment_samples};
-use genreid_features::table_blocks::{BlockView, Gtzan57Blocks, Gtzan57Prepass};
+use genreid_audio::{AudioError, Blocks, LoadOptions, MonoStream, Warning, segment_samples};
+use genreid_features::table_blocks::{
+    BlockView, FMA518_MARGIN_SECONDS, Fma518Blocks, Fma518Prepass, Gtzan57Blocks, Gtzan57Prepass,
+};
 use genreid_features::{fma518, gtzan57};
 
 use crate::{DataError, Result};
@@ -122,8 +122,9 @@ pub struct FileRows {
 
 /// GTZAN-57's STFT hop, on which block boundaries fall.
 const HOP: usize = 512;
-/// Margins around a block's core: the STFT window and HPSS's median filter.
-const MARGIN_SECONDS: f64 = 2.0;
+/// GTZAN-57's margins around a block's core: the STFT window and HPSS's
+/// median filter.
+const GTZAN57_MARGIN_SECONDS: f64 = 2.0;
 
 fn audio(e: AudioError) -> DataError {
     DataError::Audio(e.to_string())
@@ -148,18 +149,6 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
         }
         warnings
     };
-    if options.segment.is_none() && options.set == RowSet::Fma518 {
-        let load = LoadOptions {
-            sample_rate: options.sample_rate,
-            duration_seconds: options.duration,
-            max_seconds: options.max_seconds,
-            ..Default::default()
-        };
-        let loaded = load_checked(path, &load).map_err(audio)?;
-        let sr = f64::from(loaded.signal.sample_rate);
-        let row = compute(&loaded.signal.samples, sr).map_err(feature(path))?;
-        return Ok(FileRows { rows: vec![(loaded.signal.len(), row)], warnings: loaded.warnings });
-    }
     let stream = MonoStream::open(path).map_err(audio)?;
     let rate = options.sample_rate.unwrap_or(stream.sample_rate());
     let sr = f64::from(rate);
@@ -168,7 +157,13 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
             let hop = ((hop * sr).round() as usize).max(1);
             (hop, (1.0, length + 1.0), options.block_seconds.max(2.0 * length))
         }
-        None => (HOP, (MARGIN_SECONDS, MARGIN_SECONDS), options.block_seconds),
+        None => {
+            let margin = match options.set {
+                RowSet::Gtzan57 => GTZAN57_MARGIN_SECONDS,
+                RowSet::Fma518 => FMA518_MARGIN_SECONDS,
+            };
+            (HOP, (margin, margin), options.block_seconds)
+        }
     };
     let mut blocks = Blocks::new(stream, rate, align, core, margins, limit).map_err(audio)?;
     let Some(first) = blocks.next_block().map_err(audio)? else {
@@ -222,34 +217,59 @@ pub fn file_rows(path: &Path, options: &RowOptions) -> Result<FileRows> {
             Ok(FileRows { rows, warnings: keep(blocks.warnings()) })
         }
         None => {
-            // Pass 1: the whole track's tuning and mel maximum.
-            let mut prepass = Gtzan57Prepass::new(sr).map_err(feature(path))?;
-            let mut block = first;
-            loop {
-                prepass.add(&view(&block)).map_err(feature(path))?;
-                if block.last {
-                    break;
+            // Pass 1 decides what the whole track decides; pass 2 reads the
+            // file again and computes the row.
+            let reopen = || {
+                let stream = MonoStream::open(path).map_err(audio)?;
+                Blocks::new(stream, rate, align, core, margins, limit).map_err(audio)
+            };
+            let (length, warnings, row) = match options.set {
+                RowSet::Gtzan57 => {
+                    let mut prepass = Gtzan57Prepass::new(sr).map_err(feature(path))?;
+                    let (length, warnings) = each_block(path, first, &mut blocks, |b| prepass.add(b))?;
+                    let mut row = Gtzan57Blocks::new(sr, prepass.finish()).map_err(feature(path))?;
+                    let mut again = reopen()?;
+                    if let Some(first) = again.next_block().map_err(audio)? {
+                        each_block(path, first, &mut again, |b| row.add(b))?;
+                    }
+                    (length, warnings, row.finish())
                 }
-                block = match blocks.next_block().map_err(audio)? {
-                    Some(b) => b,
-                    None => break,
-                };
-            }
-            let length = block.core_end;
-            let warnings = keep(blocks.warnings());
-            // Pass 2: the row, block by block.
-            let mut row = Gtzan57Blocks::new(sr, prepass.finish()).map_err(feature(path))?;
-            let stream = MonoStream::open(path).map_err(audio)?;
-            let mut blocks = Blocks::new(stream, rate, align, core, margins, limit).map_err(audio)?;
-            while let Some(block) = blocks.next_block().map_err(audio)? {
-                row.add(&view(&block)).map_err(feature(path))?;
-                if block.last {
-                    break;
+                RowSet::Fma518 => {
+                    let mut prepass = Fma518Prepass::new(sr).map_err(feature(path))?;
+                    let (length, warnings) = each_block(path, first, &mut blocks, |b| prepass.add(b))?;
+                    let mut row = Fma518Blocks::new(sr, prepass.finish());
+                    let mut again = reopen()?;
+                    if let Some(first) = again.next_block().map_err(audio)? {
+                        each_block(path, first, &mut again, |b| row.add(b))?;
+                    }
+                    (length, warnings, row.finish())
                 }
-            }
-            Ok(FileRows { rows: vec![(length, row.finish())], warnings })
+            };
+            Ok(FileRows { rows: vec![(length, row)], warnings: keep(warnings) })
         }
     }
+}
+
+/// Hands `first` and every later block to `add`; gives the signal's length
+/// and what the decoder noticed.
+fn each_block(
+    path: &Path,
+    first: genreid_audio::Block,
+    blocks: &mut Blocks,
+    mut add: impl FnMut(&BlockView<'_>) -> genreid_features::Result<()>,
+) -> Result<(usize, Vec<Warning>)> {
+    let mut block = first;
+    loop {
+        add(&view(&block)).map_err(feature(path))?;
+        if block.last {
+            break;
+        }
+        block = match blocks.next_block().map_err(audio)? {
+            Some(b) => b,
+            None => break,
+        };
+    }
+    Ok((block.core_end, blocks.warnings()))
 }
 
 /// A file may give at most [`MAX_SEGMENTS_PER_FILE`] segment rows.

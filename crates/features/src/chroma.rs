@@ -148,12 +148,43 @@ pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: usize
 
 /// Tuning deviation of a power spectrogram (`librosa.estimate_tuning(S=...)`).
 pub fn estimate_tuning(power: &Matrix, sr: f64, bins_per_octave: usize) -> f64 {
-    let peaks = piptrack(power, sr, 150.0, 4000.0, 0.1);
-    let positive: Vec<f32> = peaks.iter().filter(|(p, _)| *p > 0.0).map(|(_, m)| *m).collect();
-    let threshold = if positive.is_empty() { 0.0 } else { median_f32(positive) };
-    let chosen: Vec<f32> =
-        peaks.iter().filter(|(p, m)| *p > 0.0 && *m >= threshold).map(|(p, _)| *p).collect();
-    pitch_tuning(&chosen, 0.01, bins_per_octave)
+    let mut peaks = TuningPeaks::default();
+    peaks.add(power, sr);
+    peaks.tuning(bins_per_octave)
+}
+
+/// [`estimate_tuning`] over a track given frames at a time: keeps the
+/// pitch and magnitude of every peak with a positive pitch (8 bytes each),
+/// then decides on them all as `estimate_tuning` does on the whole.
+#[derive(Debug, Clone, Default)]
+pub struct TuningPeaks {
+    pitches: Vec<f32>,
+    magnitudes: Vec<f32>,
+}
+
+impl TuningPeaks {
+    /// Adds the peaks of a spectrogram's frames (`piptrack` at `sr`).
+    pub fn add(&mut self, spectrogram: &Matrix, sr: f64) {
+        for (pitch, magnitude) in piptrack(spectrogram, sr, 150.0, 4000.0, 0.1) {
+            if pitch > 0.0 {
+                self.pitches.push(pitch);
+                self.magnitudes.push(magnitude);
+            }
+        }
+    }
+
+    /// The tuning deviation, in fractions of a bin, of every peak added.
+    pub fn tuning(&self, bins_per_octave: usize) -> f64 {
+        let threshold = if self.magnitudes.is_empty() { 0.0 } else { median_f32(self.magnitudes.clone()) };
+        let chosen: Vec<f32> = self
+            .pitches
+            .iter()
+            .zip(&self.magnitudes)
+            .filter(|&(_, &m)| m >= threshold)
+            .map(|(&p, _)| p)
+            .collect();
+        pitch_tuning(&chosen, 0.01, bins_per_octave)
+    }
 }
 
 /// NumPy's median of `f32` values (mean of the middle two in `f32`).

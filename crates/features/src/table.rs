@@ -203,8 +203,35 @@ pub fn fma_statistics(values: &[f32]) -> [f64; 7] {
 /// sample rate, so librosa assumed 22,050 Hz there; we do the same, or the
 /// table would not be FMA's.
 pub fn fma518(y: &[f32], sr: f64) -> Result<Vec<f64>> {
-    const FMA_ASSUMED_SR: f64 = 22_050.0;
-    let cqt_config = CqtConfig { n_bins: 84, bins_per_octave: 12, tuning: None, ..CqtConfig::default() };
+    let groups = fma518_frames(y, sr, None)?;
+    Ok(fma518_row(groups.iter().flat_map(|m| (0..m.rows).map(move |r| m.row(r)))))
+}
+
+/// The rate FMA's STFT features assumed (librosa's default).
+pub(crate) const FMA_ASSUMED_SR: f64 = 22_050.0;
+
+/// What FMA-518 takes from the whole track: the CQT's tuning, chroma_stft's
+/// tuning and the mel spectrogram's dB maximum. `None` estimates them from
+/// `y` itself, as a whole-track call does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fma518Globals {
+    /// Tuning of the 84-bin CQT (`estimate_tuning` on the magnitude STFT at `sr`).
+    pub cqt_tuning: f64,
+    /// Tuning of chroma_stft (on the power STFT at the assumed 22,050 Hz).
+    pub chroma_tuning: f64,
+    /// Largest value of the mel spectrogram in dB (referred to 1.0).
+    pub mel_max_db: f32,
+}
+
+/// FMA's 74 per-frame features of `y`, as the 11 matrices of
+/// [`FMA_GROUPS`] in order.
+pub(crate) fn fma518_frames(y: &[f32], sr: f64, globals: Option<&Fma518Globals>) -> Result<Vec<Matrix>> {
+    let cqt_config = CqtConfig {
+        n_bins: 84,
+        bins_per_octave: 12,
+        tuning: globals.map(|g| g.cqt_tuning),
+        ..CqtConfig::default()
+    };
     let cqt = cqt_magnitude(y, sr, &cqt_config)?;
     let chroma_cqt = chroma_from_cqt(&cqt, 36);
     let chroma_cens = chroma_cens_from_cqt(&cqt, 36);
@@ -213,35 +240,49 @@ pub fn fma518(y: &[f32], sr: f64) -> Result<Vec<f64>> {
 
     let mag = Stft::new(StftConfig::new(2048, 512)).spectrogram(y, 1.0)?;
     let power = mag.clone().map(|x| x * x);
-    let (chroma_stft, _) = chroma_stft(&power, FMA_ASSUMED_SR, 12, None)?;
+    let (chroma_stft, _) = chroma_stft(&power, FMA_ASSUMED_SR, 12, globals.map(|g| g.chroma_tuning))?;
     let rmse = rms_from_magnitude(&mag);
     let centroid = spectral_centroid(&mag, FMA_ASSUMED_SR, 2048);
     let bandwidth = spectral_bandwidth(&mag, &centroid, FMA_ASSUMED_SR, 2048, 2.0);
     let contrast = spectral_contrast(&mag, FMA_ASSUMED_SR, 2048, 200.0, 6, 0.02)?;
     let rolloff = spectral_rolloff(&mag, FMA_ASSUMED_SR, 2048, 0.85);
     let mel = MelFilterbank::new(&MelConfig::new(sr, 2048, 128))?.apply(&power)?;
-    let mfcc = mfcc_from_db(&power_to_db(&mel, &DbConfig::default()), 20)?;
-    let zcr = zero_crossing_rate(y, 2048, 512);
-
-    let groups = [
-        &chroma_cens,
-        &chroma_cqt,
-        &chroma_stft,
-        &mfcc,
-        &rmse,
-        &bandwidth,
-        &centroid,
-        &contrast,
-        &rolloff,
-        &tonnetz,
-        &zcr,
-    ];
-    let mut row = Vec::with_capacity(518);
-    for m in groups {
-        let stats: Vec<[f64; 7]> = (0..m.rows).map(|r| fma_statistics(m.row(r))).collect();
-        for s in 0..7 {
-            row.extend(stats.iter().map(|st| st[s]));
+    let db = match globals {
+        None => power_to_db(&mel, &DbConfig::default()),
+        Some(g) => {
+            let mut db = power_to_db(&mel, &DbConfig { top_db: None, ..DbConfig::default() });
+            let floor = g.mel_max_db - DbConfig::default().top_db.unwrap_or(80.0);
+            db.data.iter_mut().for_each(|x| *x = x.max(floor));
+            db
         }
+    };
+    let mfcc = mfcc_from_db(&db, 20)?;
+    let zcr = zero_crossing_rate(y, 2048, 512);
+    Ok(vec![
+        chroma_cens,
+        chroma_cqt,
+        chroma_stft,
+        mfcc,
+        rmse,
+        bandwidth,
+        centroid,
+        contrast,
+        rolloff,
+        tonnetz,
+        zcr,
+    ])
+}
+
+/// The 518 statistics of FMA's 74 per-frame rows, given in group order.
+pub(crate) fn fma518_row<'a>(rows: impl IntoIterator<Item = &'a [f32]>) -> Vec<f64> {
+    let stats: Vec<[f64; 7]> = rows.into_iter().map(fma_statistics).collect();
+    let mut row = Vec::with_capacity(518);
+    let mut at = 0;
+    for (_, width) in FMA_GROUPS {
+        for s in 0..7 {
+            row.extend(stats[at..at + width].iter().map(|st| st[s]));
+        }
+        at += width;
     }
-    Ok(row)
+    row
 }

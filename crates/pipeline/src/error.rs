@@ -35,3 +35,9 @@ impl From<String> for PipelineError {
         PipelineError::Invalid(reason)
     }
 }
+
+impl From<genreid_features::FeatureError> for PipelineError {
+    fn from(e: genreid_features::FeatureError) -> Self {
+        PipelineError::Invalid(e.to_string())
+    }
+}

@@ -16,6 +16,7 @@ mod error;
 pub mod jobs;
 pub mod registry;
 pub mod similar;
+pub mod spectrogram;
 pub mod training;
 pub mod verdict;
 

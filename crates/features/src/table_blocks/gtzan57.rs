@@ -12,68 +12,24 @@
 //! gathers them; the second ([`Gtzan57Blocks`]) accumulates the row. Tempo
 //! needs the whole onset envelope, which is small (4 bytes a frame).
 //!
-//! A block hands over its samples, the index of its first sample in the
-//! whole signal, and its core; boundaries must be multiples of the hop
-//! (512), and margins must cover the STFT window plus HPSS's 31-frame
-//! median (2 s is plenty).
+//! Margins must cover the STFT window plus HPSS's 31-frame median (2 s is
+//! plenty).
 
-use crate::chroma::{chroma_stft, median_f32, piptrack, pitch_tuning};
+use super::{BlockView, HOP, columns};
+use crate::chroma::{TuningPeaks, chroma_stft, median_f32};
 use crate::db::{DbConfig, power_to_db};
 use crate::error::Result;
 use crate::hpss::{hpss_spectrogram, istft};
-use crate::matrix::Matrix;
 use crate::mel::{MelConfig, MelFilterbank};
 use crate::mfcc::mfcc_from_db;
 use crate::rhythm::beat_track_onsets;
 use crate::spectral::{spectral_bandwidth, spectral_centroid, spectral_rolloff};
-use crate::stft::{ComplexMatrix, Stft, StftConfig, magnitude};
+use crate::stft::{Stft, StftConfig, magnitude};
 use crate::table::mean_var;
 use crate::temporal::{rms, zero_crossing_rate};
 
 const N_FFT: usize = 2048;
-const HOP: usize = 512;
 const TOP_DB: f32 = 80.0;
-
-/// One block of a track: `samples[0]` is sample `start` of the whole
-/// signal; the block answers for samples `[core_start, core_end)`; `last`
-/// when it ends where the signal ends.
-#[derive(Debug, Clone, Copy)]
-pub struct BlockView<'a> {
-    /// The block's samples, margins included.
-    pub samples: &'a [f32],
-    /// Index of `samples[0]` in the whole signal.
-    pub start: usize,
-    /// First sample the block answers for.
-    pub core_start: usize,
-    /// End of the samples it answers for.
-    pub core_end: usize,
-    /// Whether the signal ends with this block.
-    pub last: bool,
-}
-
-impl BlockView<'_> {
-    /// The block's STFT frames that belong to its core, as `(first, end)`
-    /// local frame indices, for a block STFT of `frames` frames.
-    fn core_frames(&self, frames: usize) -> (usize, usize) {
-        let first = (self.core_start - self.start) / HOP;
-        let end = if self.last { frames } else { (self.core_end - self.start).div_ceil(HOP) };
-        (first.min(frames), end.min(frames))
-    }
-}
-
-fn columns(
-    m: &ComplexMatrix,
-    from: usize,
-    to: usize,
-    f: impl Fn(realfft::num_complex::Complex<f32>) -> f32,
-) -> Matrix {
-    let cols = to - from;
-    let mut data = Vec::with_capacity(m.rows * cols);
-    for r in 0..m.rows {
-        data.extend(m.data[r * m.cols + from..r * m.cols + to].iter().map(|&z| f(z)));
-    }
-    Matrix::from_vec(m.rows, cols, data)
-}
 
 /// What the whole track decides: its tuning and its mel spectrogram's
 /// dB maximum.
@@ -90,8 +46,8 @@ pub struct Gtzan57Prepass {
     sr: f64,
     stft: Stft,
     mel: MelFilterbank,
-    /// `(pitch, magnitude)` of every frame's peaks with a positive pitch.
-    peaks: Vec<(f32, f32)>,
+    /// Every frame's pitch peaks.
+    peaks: TuningPeaks,
     mel_max_db: f32,
 }
 
@@ -102,7 +58,7 @@ impl Gtzan57Prepass {
             sr,
             stft: Stft::new(StftConfig::new(N_FFT, HOP)),
             mel: MelFilterbank::new(&MelConfig::new(sr, N_FFT, 128))?,
-            peaks: Vec::new(),
+            peaks: TuningPeaks::default(),
             mel_max_db: f32::NEG_INFINITY,
         })
     }
@@ -115,8 +71,7 @@ impl Gtzan57Prepass {
             let m = magnitude(z);
             m * m
         });
-        self.peaks
-            .extend(piptrack(&power, self.sr, 150.0, 4000.0, 0.1).into_iter().filter(|(p, _)| *p > 0.0));
+        self.peaks.add(&power, self.sr);
         let mel = self.mel.apply(&power)?;
         let db = power_to_db(&mel, &DbConfig { top_db: None, ..DbConfig::default() });
         self.mel_max_db = self.mel_max_db.max(db.max());
@@ -125,13 +80,7 @@ impl Gtzan57Prepass {
 
     /// The whole track's tuning (`estimate_tuning`) and mel maximum.
     pub fn finish(self) -> Gtzan57Globals {
-        let threshold = if self.peaks.is_empty() {
-            0.0
-        } else {
-            median_f32(self.peaks.iter().map(|&(_, m)| m).collect())
-        };
-        let chosen: Vec<f32> = self.peaks.iter().filter(|(_, m)| *m >= threshold).map(|&(p, _)| p).collect();
-        Gtzan57Globals { tuning: pitch_tuning(&chosen, 0.01, 12), mel_max_db: self.mel_max_db }
+        Gtzan57Globals { tuning: self.peaks.tuning(12), mel_max_db: self.mel_max_db }
     }
 }
 
