@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read file: {cause}")]
+    #[error("{path}: {}", io_reason(cause))]
     Io {
         /// The file.
         path: PathBuf,
@@ -78,3 +78,14 @@ pub enum AudioError {
 
 /// Result alias for the `audio` crate.
 pub type Result<T> = std::result::Result<T, AudioError>;
+
+/// The reason of an [`AudioError::Io`]: the system's, and for a folder
+/// what it means here (a folder reaches a decoder only when a folder being
+/// searched holds a subfolder that cannot be searched).
+fn io_reason(cause: &std::io::Error) -> String {
+    if cause.kind() == std::io::ErrorKind::IsADirectory {
+        "a folder that could not be searched for audio files (no permission, or a link that loops back)".into()
+    } else {
+        format!("cannot read file: {cause}")
+    }
+}

@@ -199,6 +199,28 @@ fn a_missing_path_among_several_is_a_bad_file_not_the_end_of_the_run() {
     assert!(records.iter().any(|r| r["genre"].is_string()), "{records:?}");
 }
 
+/// A subfolder that cannot be searched (here a link that loops back; an
+/// unreadable folder behaves alike, but root, who runs CI, reads every
+/// folder) is reported with the reason while the rest is processed.
+#[test]
+fn a_subfolder_that_cannot_be_searched_is_reported() {
+    let out = scratch("loop");
+    let music = out.join("music");
+    std::fs::create_dir_all(music.join("sub")).unwrap();
+    std::fs::copy(five_seconds(), music.join("clip.wav")).unwrap();
+    std::os::unix::fs::symlink("..", music.join("sub/up")).unwrap();
+    let csv = out.join("t.csv");
+    let output = Command::new(env!("CARGO_BIN_EXE_genreid"))
+        .args(["features", "--out", csv.to_str().unwrap(), music.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("sub/up: a folder that could not be searched"), "{err}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2, "the clip's row was written");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// The 5-s stereo 44.1-kHz clip repeated into a WAV of `minutes`.
 fn long_stereo_wav(dir: &std::path::Path, minutes: usize) -> PathBuf {
     let clip = std::fs::read(five_seconds()).unwrap();
