@@ -84,7 +84,8 @@ pub type Result<T> = std::result::Result<T, AudioError>;
 /// searched holds a subfolder that cannot be searched).
 fn io_reason(cause: &std::io::Error) -> String {
     if cause.kind() == std::io::ErrorKind::IsADirectory {
-        "a folder that could not be searched for audio files (no permission, or a link that loops back)".into()
+        "a folder that could not be searched for audio files (no permission, or a link that loops back)"
+            .into()
     } else {
         format!("cannot read file: {cause}")
     }

@@ -2,6 +2,7 @@
 //! binary: each crafted option and model file gets a clear error naming
 //! the option (or the file) and the cause, in under 2 s and 400 MB.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -228,24 +229,27 @@ fn long_stereo_wav(dir: &std::path::Path, minutes: usize) -> PathBuf {
     let data = &clip[44..];
     let repeats = minutes * 12;
     let size = (data.len() * repeats) as u32;
-    let mut wav = clip[..44].to_vec();
-    wav[4..8].copy_from_slice(&(36 + size).to_le_bytes());
-    wav[40..44].copy_from_slice(&size.to_le_bytes());
-    for _ in 0..repeats {
-        wav.extend_from_slice(data);
-    }
+    let mut header = clip[..44].to_vec();
+    header[4..8].copy_from_slice(&(36 + size).to_le_bytes());
+    header[40..44].copy_from_slice(&size.to_le_bytes());
     let path = dir.join("long.wav");
-    std::fs::write(&path, wav).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    file.write_all(&header).unwrap();
+    for _ in 0..repeats {
+        file.write_all(data).unwrap();
+    }
+    file.flush().unwrap();
     path
 }
 
-/// A 20-minute 44.1-kHz stereo file: its FMA-518 row (beside a short file)
-/// and its spectrogram are computed in blocks, within 300 MB (reading it
-/// whole took 1.4 GB and 0.5 GB).
+/// The report's one-hour 44.1-kHz stereo WAV: its FMA-518 row (beside a
+/// short file) and its spectrogram are computed in blocks, within 400 MB
+/// (the row asked for 1.27 GB at once and aborted the batch; measured
+/// now: 240 MB).
 #[test]
 fn long_files_are_read_in_bounded_memory() {
     let out = scratch("long");
-    let long = long_stereo_wav(&out, 20);
+    let long = long_stereo_wav(&out, 60);
     let csv = out.join("t.csv");
     let (output, peak) = output_with_peak_rss(Command::new(env!("CARGO_BIN_EXE_genreid")).args([
         "features",
@@ -257,7 +261,7 @@ fn long_files_are_read_in_bounded_memory() {
         five_seconds().to_str().unwrap(),
     ]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(peak < 300.0, "features --set fma518 peaked at {peak:.0} MB");
+    assert!(peak < 400.0, "features --set fma518 peaked at {peak:.0} MB");
     let table = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(table.lines().count(), 3, "a header and both rows");
     assert!(
@@ -274,7 +278,7 @@ fn long_files_are_read_in_bounded_memory() {
         long.to_str().unwrap(),
     ]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(peak < 300.0, "spectrogram peaked at {peak:.0} MB");
+    assert!(peak < 400.0, "spectrogram peaked at {peak:.0} MB");
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
     let _ = std::fs::remove_dir_all(&out);
 }
