@@ -3,7 +3,6 @@
 
 use genreid_features::cqt::{CqtConfig, chroma_cens_from_cqt, chroma_from_cqt, tonnetz_from_chroma};
 use genreid_features::rhythm::{beat_track_onsets, onset_strength_from_db};
-use genreid_features::stft::ComplexMatrix;
 use genreid_features::temporal::rms_from_magnitude;
 use genreid_features::{
     Aggregate, DbConfig, DbRef, Matrix, MelConfig, MelFilterbank, Stft, StftConfig, cqt_magnitude,
@@ -100,9 +99,9 @@ fn istft<'py>(
             n_fft / 2 + 1
         )));
     }
-    let z = ComplexMatrix { rows, cols, data: stft_matrix.as_slice()?.to_vec() };
+    let data = stft_matrix.as_slice()?;
     let config = stft_config(n_fft, hop_length, win_length, center);
-    let y = py.detach(|| genreid_features::istft(&z, config, length));
+    let y = py.detach(|| genreid_features::istft_slice(data, rows, cols, config, length));
     Ok(y.into_pyarray(py))
 }
 

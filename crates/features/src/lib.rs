@@ -40,7 +40,7 @@ pub use chroma::{chroma_stft, estimate_tuning};
 pub use cqt::{CqtConfig, chroma_cqt, cqt_magnitude, tonnetz};
 pub use db::{DbConfig, DbRef, amplitude_to_db, min_max_normalize, power_to_db};
 pub use error::{FeatureError, Result};
-pub use hpss::{hpss, istft};
+pub use hpss::{hpss, istft, istft_slice};
 pub use input::{InputKind, SpectrogramInput};
 pub use matrix::Matrix;
 pub use mel::{MelConfig, MelFilterbank};

@@ -176,20 +176,38 @@ fn soft_mask(x: f32, x_ref: f32) -> f32 {
 /// Inverse STFT by weighted overlap-add (`librosa.istft` with a Hann window,
 /// centred), trimmed or padded to `length` samples.
 pub fn istft(stft: &ComplexMatrix, config: StftConfig, length: usize) -> Vec<f32> {
+    istft_slice(&stft.data, stft.rows, stft.cols, config, length)
+}
+
+/// [`istft`] of a `[rows, cols]` row-major complex STFT given as a slice
+/// (a NumPy array borrowed without a copy).
+pub fn istft_slice(
+    data: &[Complex<f32>],
+    rows: usize,
+    cols: usize,
+    config: StftConfig,
+    length: usize,
+) -> Vec<f32> {
     let n_fft = config.n_fft;
     let hop = config.hop_length;
     let window = pad_center(&hann(config.win_length), n_fft);
     let padded_len = length + if config.center { 2 * (n_fft / 2) } else { 0 };
-    let n_frames = stft.cols.min(padded_len.div_ceil(hop));
+    let n_frames = cols.min(padded_len.div_ceil(hop));
     let total = n_fft + hop * n_frames.saturating_sub(1);
+    let bins = n_fft / 2 + 1;
+    assert!(data.len() == rows * cols && rows == bins, "istft: {rows} x {cols} for n_fft {n_fft}");
+    // Frame after frame: one blocked transpose instead of a strided read
+    // of every bin of every frame.
+    let mut frames = vec![Complex::new(0f32, 0f32); rows * cols];
+    transpose(data, rows, cols, &mut frames);
     let mut y = vec![0f64; total];
-    let mut wss = vec![0f64; total];
     let inv = crate::fft::real_inverse(n_fft);
     let mut spec = inv.make_input_vec();
     let mut frame = inv.make_output_vec();
+    let mut scratch = inv.make_scratch_vec();
+    let scaled: Vec<f64> = window.iter().map(|w| w / n_fft as f64).collect();
     for t in 0..n_frames {
-        for (b, s) in spec.iter_mut().enumerate() {
-            let z = stft.data[b * stft.cols + t];
+        for (s, z) in spec.iter_mut().zip(&frames[t * rows..(t + 1) * rows]) {
             *s = Complex::new(f64::from(z.re), f64::from(z.im));
         }
         // irfft ignores the imaginary parts of the DC and Nyquist bins.
@@ -197,18 +215,28 @@ pub fn istft(stft: &ComplexMatrix, config: StftConfig, length: usize) -> Vec<f32
         if let Some(last) = spec.last_mut() {
             last.im = 0.0;
         }
-        if inv.process(&mut spec, &mut frame).is_err() {
+        if inv.process_with_scratch(&mut spec, &mut frame, &mut scratch).is_err() {
             break;
         }
         let off = t * hop;
-        for i in 0..n_fft {
-            y[off + i] += frame[i] / n_fft as f64 * window[i];
-            wss[off + i] += window[i] * window[i];
+        for ((acc, &x), &w) in y[off..off + n_fft].iter_mut().zip(&frame).zip(&scaled) {
+            *acc += x * w;
+        }
+    }
+    // librosa's window_sumsquare, then the division where it is not tiny.
+    let mut wss = vec![0f64; total];
+    let square: Vec<f64> = window.iter().map(|w| w * w).collect();
+    for t in 0..n_frames {
+        for (acc, &w) in wss[t * hop..t * hop + n_fft].iter_mut().zip(&square) {
+            *acc += w;
         }
     }
     let start = if config.center { n_fft / 2 } else { 0 };
-    let mut out: Vec<f32> = (start..total)
-        .map(|i| if wss[i] > f64::from(f32::MIN_POSITIVE) { y[i] / wss[i] } else { y[i] } as f32)
+    let tiny = f64::from(f32::MIN_POSITIVE);
+    let mut out: Vec<f32> = y[start..]
+        .iter()
+        .zip(&wss[start..])
+        .map(|(&v, &w)| if w > tiny { v / w } else { v } as f32)
         .collect();
     out.resize(length, 0.0);
     out
