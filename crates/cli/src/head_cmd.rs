@@ -14,8 +14,8 @@ use genreid_train::genre_head::{
 };
 use rayon::prelude::*;
 
+use crate::params::parse_params;
 use crate::progress::Progress;
-use crate::train_cmd::parse_params;
 use genreid_data::{audio_files, parent_name};
 use genreid_models::BUILTIN_MODELS;
 use genreid_pipeline::{Model, load_model};

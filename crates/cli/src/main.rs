@@ -12,6 +12,7 @@ mod features_cmd;
 mod head_cmd;
 mod import_cmd;
 mod network_cmd;
+mod params;
 mod progress;
 mod serve_cmd;
 mod similar_cmd;

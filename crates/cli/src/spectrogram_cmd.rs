@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
+use genreid_pipeline::PipelineError;
 use genreid_pipeline::spectrogram::{
     SpectrogramKind, SpectrogramOptions, SpectrogramSummary, spectrogram_frames, spectrogram_picture,
 };
@@ -119,52 +120,45 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Streams the frames into a `.npy` in Fortran order (frame after frame;
-/// NumPy reads it as the same `[bins, frames]` array), written to a
-/// temporary file and renamed into place.
+/// NumPy reads it as the same `[bins, frames]` array), written atomically
+/// (`genreid_pipeline::write_atomic`).
 fn write_npy(file: &Path, options: &SpectrogramOptions, path: &Path) -> Result<SpectrogramSummary> {
-    let tmp = path.with_extension("npy.tmp");
-    let result = (|| -> Result<SpectrogramSummary> {
-        let out = std::io::BufWriter::new(
-            std::fs::File::create(&tmp).with_context(|| format!("{}: cannot write", tmp.display()))?,
-        );
+    let mut summary = None;
+    let mut failure = None;
+    let written = genreid_pipeline::write_atomic(path, |sink| {
+        let mut sink = Some(sink);
         let mut writer = None;
-        let mut out = Some(out);
-        let summary = spectrogram_frames(file, options, |m| {
+        let run = spectrogram_frames(file, options, |m| {
             let w = match &mut writer {
                 Some(w) => w,
-                None => {
-                    let begun = npyz::WriteOptions::<f32>::new()
+                None => writer.insert(
+                    npyz::WriteOptions::<f32>::new()
                         .default_dtype()
                         .order(npyz::Order::Fortran)
-                        .writer(out.take().expect("one writer"))
+                        .writer(sink.take().expect("the writer is made once"))
                         .begin_2d(m.rows as u64)
-                        .map_err(|e| {
-                            genreid_pipeline::PipelineError::Output(format!("{}: {e}", tmp.display()))
-                        })?;
-                    writer.insert(begun)
-                }
+                        .map_err(|e| PipelineError::Output(e.to_string()))?,
+                ),
             };
             for t in 0..m.cols {
                 for r in 0..m.rows {
-                    w.push(&m.get(r, t)).map_err(|e| {
-                        genreid_pipeline::PipelineError::Output(format!("{}: {e}", tmp.display()))
-                    })?;
+                    w.push(&m.get(r, t)).map_err(|e| PipelineError::Output(e.to_string()))?;
                 }
             }
             Ok(())
-        })?;
-        let writer = writer.context("no frames")?;
-        writer.finish().with_context(|| format!("{}: cannot write", tmp.display()))?;
-        Ok(summary)
-    })();
-    match result {
-        Ok(summary) => {
-            std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-            Ok(summary)
+        });
+        match run {
+            Ok(s) => summary = Some(s),
+            Err(e) => {
+                failure = Some(e);
+                return Err(std::io::Error::other("the spectrogram failed"));
+            }
         }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+        writer.map_or(Ok(()), |w| w.finish())
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
     }
+    written.with_context(|| format!("{}: cannot write", path.display()))?;
+    summary.context("no frames")
 }

@@ -1,7 +1,7 @@
 //! Writing feature tables as CSV or Parquet, atomically (a temporary file
 //! beside the target, renamed over it when complete).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -53,25 +53,23 @@ pub fn output_folder(out: &Path) -> Result<&Path> {
     Ok(dir)
 }
 
-/// Writes `table` to `out` in `format`, atomically (a temporary file beside
-/// it, then a rename). `out`'s folder must exist ([`output_folder`]).
+/// Writes `table` to `out` in `format`, atomically
+/// (`genreid_pipeline::write_atomic`). `out`'s folder must exist
+/// ([`output_folder`]).
 pub fn write_table(out: &Path, format: TableFormat, table: &Table) -> Result<()> {
-    let dir = output_folder(out)?;
-    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("table");
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = match format {
-        TableFormat::Csv => write_csv(&tmp, table),
-        TableFormat::Parquet => write_parquet(&tmp, table),
-    };
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("{}: cannot write", out.display())));
-    }
-    std::fs::rename(&tmp, out).with_context(|| format!("{}: cannot write", out.display()))
+    output_folder(out)?;
+    genreid_pipeline::write_atomic(out, |sink| {
+        let written = match format {
+            TableFormat::Csv => write_csv(sink, table),
+            TableFormat::Parquet => write_parquet(sink, table),
+        };
+        written.map_err(|e| std::io::Error::other(format!("{e:#}")))
+    })
+    .with_context(|| format!("{}: cannot write", out.display()))
 }
 
-fn write_csv(path: &Path, table: &Table) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
+fn write_csv(sink: impl std::io::Write, table: &Table) -> Result<()> {
+    let mut w = csv::Writer::from_writer(sink);
     let mut header = vec!["filename", "length"];
     header.extend(table.columns.iter().map(String::as_str));
     header.push("label");
@@ -87,7 +85,7 @@ fn write_csv(path: &Path, table: &Table) -> Result<()> {
     Ok(())
 }
 
-fn write_parquet(path: &Path, table: &Table) -> Result<()> {
+fn write_parquet(sink: impl std::io::Write + Send, table: &Table) -> Result<()> {
     let mut fields =
         vec![Field::new("filename", DataType::Utf8, false), Field::new("length", DataType::UInt64, false)];
     fields.extend(table.columns.iter().map(|c| Field::new(c, DataType::Float64, true)));
@@ -105,8 +103,7 @@ fn write_parquet(path: &Path, table: &Table) -> Result<()> {
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
         .build();
-    let file = std::fs::File::create(path)?;
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, Some(props))?;
+    let mut writer = parquet::arrow::ArrowWriter::try_new(sink, schema, Some(props))?;
     writer.write(&batch)?;
     writer.close()?;
     Ok(())

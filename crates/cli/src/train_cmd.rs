@@ -18,6 +18,7 @@ use genreid_train::{Grid, Recipe, evaluate, fit_model, tune};
 use crate::dataset::dataset_table;
 use crate::features_cmd::TableOptions;
 use crate::network_cmd::{self, NetworkJob, NetworkOptions};
+use crate::params::parse_params;
 use crate::table::read_feature_table;
 use crate::transfer_cmd::{self, TransferJob};
 
@@ -137,16 +138,6 @@ pub struct CompareArgs {
     /// [default: --reduce's method, else svd].
     #[arg(long, value_name = "M1,M2,...", requires = "reduce_sweep")]
     reduce_methods: Option<String>,
-}
-
-pub(crate) fn parse_params(raw: &[String]) -> Result<Params> {
-    raw.iter()
-        .map(|p| {
-            p.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| anyhow!("--param {p:?}: expected NAME=VALUE"))
-        })
-        .collect()
 }
 
 impl TableArgs {

@@ -11,8 +11,8 @@ use genreid_models::ClassifierKind;
 use genreid_pipeline::training::transfer;
 use genreid_train::neural::NetworkEvaluation;
 
+use crate::params::parse_params;
 use crate::progress::Reporter;
-use crate::train_cmd::parse_params;
 
 /// What a transfer run needs.
 pub struct TransferJob<'a> {

@@ -1,5 +1,5 @@
-//! A small seeded generator, so splits are reproducible across platforms
-//! and dependency versions.
+//! A small seeded generator, so splits, forests and augmentations are
+//! reproducible across platforms and dependency versions.
 
 /// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, and good enough for
 /// shuffling rows.
@@ -19,6 +19,17 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A uniform number in `[0, 1)` (53 random bits).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal number (Box-Muller on two uniforms).
+    pub fn gaussian(&mut self) -> f64 {
+        let (u, v) = (self.uniform().max(f64::MIN_POSITIVE), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// A uniform integer in `0..n` (`n > 0`).

@@ -148,10 +148,8 @@ impl SpectrogramCache {
         let index = build(tracks, input, max_seconds, augmentation, &data_path, progress)?;
         let json = serde_json::to_vec(&index)
             .map_err(|e| DataError::Invalid { path: index_path.clone(), reason: e.to_string() })?;
-        let temp = index_path.with_extension("json.tmp");
-        let io = |e: std::io::Error| DataError::Read { path: index_path.clone(), reason: e.to_string() };
-        std::fs::write(&temp, json).map_err(io)?;
-        std::fs::rename(&temp, &index_path).map_err(io)?;
+        genreid_core::write_bytes_atomic(&index_path, &json)
+            .map_err(|e| DataError::Read { path: index_path.clone(), reason: e.to_string() })?;
         let file = File::open(&data_path)
             .map_err(|e| DataError::Read { path: data_path.clone(), reason: e.to_string() })?;
         Ok(Self {
@@ -243,43 +241,42 @@ fn build(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Index> {
     use std::io::Write;
-    let temp = data_path.with_extension("f32.tmp");
     let io = |e: std::io::Error| DataError::Read { path: data_path.to_path_buf(), reason: e.to_string() };
-    let mut out = std::io::BufWriter::new(File::create(&temp).map_err(io)?);
     let bins = input.bins();
     let (mut entries, mut failures, mut offset) = (Vec::with_capacity(tracks.len()), Vec::new(), 0u64);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    for (c, chunk) in tracks.chunks(BUILD_CHUNK).enumerate() {
-        let pictures: Vec<_> = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(j, t)| {
-                let seed = (c * BUILD_CHUNK + j) as u64;
-                let p = picture(t, input, max_seconds, augmentation.map(|a| (a, seed)));
-                progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, tracks.len());
-                p
-            })
-            .collect();
-        for (track, picture) in chunk.iter().zip(pictures) {
-            match picture {
-                Ok(values) => {
-                    let frames = values.len() / bins;
-                    for v in &values {
-                        out.write_all(&v.to_le_bytes()).map_err(io)?;
+    genreid_core::write_atomic(data_path, |out| {
+        for (c, chunk) in tracks.chunks(BUILD_CHUNK).enumerate() {
+            let pictures: Vec<_> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(j, t)| {
+                    let seed = (c * BUILD_CHUNK + j) as u64;
+                    let p = picture(t, input, max_seconds, augmentation.map(|a| (a, seed)));
+                    progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, tracks.len());
+                    p
+                })
+                .collect();
+            for (track, picture) in chunk.iter().zip(pictures) {
+                match picture {
+                    Ok(values) => {
+                        let frames = values.len() / bins;
+                        for v in &values {
+                            out.write_all(&v.to_le_bytes())?;
+                        }
+                        entries.push(Some(CacheEntry { frames, offset }));
+                        offset += (values.len() * 4) as u64;
                     }
-                    entries.push(Some(CacheEntry { frames, offset }));
-                    offset += (values.len() * 4) as u64;
-                }
-                Err(reason) => {
-                    entries.push(None);
-                    failures.push((track.path.clone(), reason));
+                    Err(reason) => {
+                        entries.push(None);
+                        failures.push((track.path.clone(), reason));
+                    }
                 }
             }
         }
-    }
-    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&temp, data_path).map_err(io)?;
+        Ok(())
+    })
+    .map_err(io)?;
     Ok(Index {
         input: input.clone(),
         augmentation: augmentation.cloned(),

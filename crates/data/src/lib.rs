@@ -7,7 +7,6 @@
 pub mod cache;
 pub mod dataset;
 pub mod files;
-mod rng;
 pub mod rows;
 mod split;
 mod table;
@@ -16,7 +15,7 @@ pub mod table_rows;
 pub use cache::{CacheEntry, SpectrogramCache};
 pub use dataset::{Dataset, DatasetSpec, Part, Track};
 pub use files::{FoundFile, audio_files, found_audio_files, parent_name, path_text, relative_name};
-pub use rng::SplitMix64;
+pub use genreid_core::SplitMix64;
 pub use rows::{FileRows, RowOptions, RowSet, file_rows};
 pub use split::{Fold, SplitSpec, folds, group_folds};
 pub use table::{BOOKKEEPING, FeatureTable, read_table};

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::rng::SplitMix64;
+use genreid_core::SplitMix64;
 use crate::{DataError, Result};
 
 /// How to split a table, parsed from the command line.

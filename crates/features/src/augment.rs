@@ -5,6 +5,7 @@
 //! needs; the audio crate's resampler does the resampling.
 
 use genreid_audio::{Signal, resample};
+use genreid_core::SplitMix64;
 use rustfft::num_complex::Complex;
 use serde::{Deserialize, Serialize};
 
@@ -114,42 +115,24 @@ impl std::str::FromStr for Augmentation {
     }
 }
 
-/// SplitMix64 draws (the data crate's generator, repeated here to keep the
-/// DSP crate free of it).
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gaussian(&mut self) -> f64 {
-        let (u, v) = (self.next().max(f64::MIN_POSITIVE), self.next());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
 impl Augmentation {
     /// One augmented version of `y`, determined by `seed`. A stretched copy
     /// keeps its new length (the audio is faster or slower), as in seed 001.
     pub fn apply(&self, y: &[f32], sr: u32, seed: u64) -> Result<Vec<f32>> {
-        let mut draw = Draw(seed ^ 0xa076_1d64_78bd_642f);
+        let mut draw = SplitMix64::new(seed ^ 0xa076_1d64_78bd_642f);
         let mut out = y.to_vec();
         if let Some((lo, hi)) = self.stretch
-            && draw.next() < self.probability
+            && draw.uniform() < self.probability
         {
-            out = time_stretch(&out, lo + (hi - lo) * draw.next())?;
+            out = time_stretch(&out, lo + (hi - lo) * draw.uniform())?;
         }
         if let Some(max) = self.pitch
-            && draw.next() < self.probability
+            && draw.uniform() < self.probability
         {
-            out = pitch_shift(&out, sr, (2.0 * draw.next() - 1.0) * max)?;
+            out = pitch_shift(&out, sr, (2.0 * draw.uniform() - 1.0) * max)?;
         }
         if let Some(std) = self.noise
-            && draw.next() < self.probability
+            && draw.uniform() < self.probability
         {
             out.iter_mut().for_each(|v| *v += (std * draw.gaussian()) as f32);
         }

@@ -10,7 +10,6 @@
 //! crate above this one.
 
 pub mod builtin;
-mod cancel;
 pub mod classical;
 pub mod matmul;
 pub mod neural;
@@ -18,8 +17,8 @@ pub mod pretrained;
 pub mod tensor_file;
 
 pub use builtin::BUILTIN_MODELS;
-pub use cancel::{Cancel, CancelOnDrop};
 pub use classical::{Classifier, ClassifierKind, FORMAT, ModelFile, Preprocessing, StandardScaler};
+pub use genreid_core::{Cancel, CancelOnDrop};
 
 use std::path::PathBuf;
 
@@ -56,15 +55,18 @@ impl ModelError {
     }
 }
 
+impl From<genreid_core::Cancelled> for ModelError {
+    fn from(_: genreid_core::Cancelled) -> Self {
+        ModelError::Cancelled
+    }
+}
+
 /// Result alias for the `models` crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, then a
-/// rename, so a reader never sees half a model and a failure leaves the old
-/// file in place.
+/// Writes `bytes` to `path` atomically (`genreid_core::write_atomic`), so
+/// a reader never sees half a model and a failure leaves the old file.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let err = |reason: String| ModelError::File { path: path.to_path_buf(), reason };
-    let tmp = path.with_extension("genreid.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    genreid_core::write_bytes_atomic(path, bytes)
+        .map_err(|e| ModelError::File { path: path.to_path_buf(), reason: e.to_string() })
 }

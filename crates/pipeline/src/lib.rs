@@ -26,6 +26,7 @@ pub use embed::{
     embed_analysis, embed_path, embed_signal, embedding_width,
 };
 pub use error::{PipelineError, Result};
+pub use genreid_core::{write_atomic, write_bytes_atomic};
 pub use genreid_data::path_text;
 pub use genreid_models::BUILTIN_MODELS;
 pub use registry::{DEFAULT_MODEL, Model, ModelIdentity, builtin, load_model, model_identity};

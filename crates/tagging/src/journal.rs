@@ -9,8 +9,10 @@ use std::sync::Mutex;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::apply::{FileState, write_atomically};
+use genreid_core::sync_dir;
+
 use crate::delta::{restore, sha256_hex};
+use crate::replace::{FileState, remove_stale_temp, write_atomically};
 use crate::{Result, TagError};
 
 /// Identity of one version of a file.
@@ -125,15 +127,6 @@ impl Journal {
     }
 }
 
-/// Flushes a directory entry (a rename or a new file) to disk; best effort
-/// on platforms that cannot open directories.
-pub(crate) fn sync_dir(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 /// The records of a journal, in order. A torn line (a run killed while
 /// writing it, before the change it announced) is skipped; any other
 /// unreadable line is an error naming its line number.
@@ -181,7 +174,7 @@ pub fn undo_record(record: &Record) -> Result<UndoOutcome> {
     let current = std::fs::read(path).map_err(|e| TagError::io(path, e))?;
     let digest = Digest::of(&current);
     if digest == record.before {
-        crate::apply::remove_stale_temp(path);
+        remove_stale_temp(path);
         return Ok(UndoOutcome::AlreadyOriginal);
     }
     if digest != record.after {

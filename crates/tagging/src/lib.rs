@@ -25,14 +25,16 @@ mod delta;
 mod fields;
 mod journal;
 mod payload;
+mod replace;
 mod store;
 
-pub use apply::{FileState, Inspected, Planned, inspect_file, plan_file, tag_file, temp_path};
+pub use apply::{Inspected, Planned, inspect_file, plan_file, tag_file};
 pub use fields::{Edit, Field, Mode, display_genre, planned_values};
 pub use journal::{
     Digest, FieldChange, Journal, Record, UndoOutcome, read_journal, undo_journal, undo_record,
 };
 pub use payload::audio_digest;
+pub use replace::{FileState, temp_path};
 pub use store::{Format, format_of};
 
 use std::path::PathBuf;

@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+DEFAULT_MODEL: str
 
 class GenreidError(ValueError): ...
 class AudioError(GenreidError): ...

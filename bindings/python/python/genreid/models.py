@@ -22,7 +22,7 @@ from ._validate import audio
 
 __all__ = ["Model", "classify", "embed", "tags", "builtin_models", "DEFAULT_MODEL"]
 
-DEFAULT_MODEL = "musicnn-gtzan"
+DEFAULT_MODEL: str = _native.DEFAULT_MODEL
 
 Input = Union[str, os.PathLike, np.ndarray]
 

@@ -18,7 +18,6 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 import numpy as np
 
 from . import _native
-from .models import DEFAULT_MODEL
 
 PathLike = Union[str, "os.PathLike[str]"]
 Neighbour = Dict[str, Any]
@@ -30,8 +29,8 @@ def _paths(paths: Union[PathLike, Iterable[PathLike]]) -> List[str]:
     return [os.fspath(p) for p in paths]
 
 
-def embed_library(paths: Union[PathLike, Iterable[PathLike]], out: PathLike, model: Optional[str] = DEFAULT_MODEL,
-                  *, layer: str = "penultimate", pooling: str = "mean",
+def embed_library(paths: Union[PathLike, Iterable[PathLike]], out: PathLike,
+                  model: Optional[str] = _native.DEFAULT_MODEL, *, layer: str = "penultimate", pooling: str = "mean",
                   n_jobs: Optional[int] = None) -> Dict[str, Any]:
     """Adds the audio files under ``paths`` (files or folders) to the library ``out``.
 

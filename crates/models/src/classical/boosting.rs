@@ -3,7 +3,7 @@
 //! class, learning rate 0.3, `lambda = 1`, `min_child_weight = 1`, grown
 //! on feature histograms (XGBoost's `hist`, 256 bins).
 
-use genreid_data::SplitMix64;
+use genreid_core::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! per split; probabilities are the mean of the trees' leaf distributions;
 //! importances are the mean decrease in impurity).
 
-use genreid_data::SplitMix64;
+use genreid_core::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@
 //! sigmoids fitted on 5-fold cross-validated decision values, and pairwise
 //! coupling (Wu, Lin and Weng 2004) into class probabilities.
 
-use genreid_data::SplitMix64;
+use genreid_core::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -173,7 +173,7 @@ pub(crate) fn grow(
     width: usize,
     objective: Objective,
     growth: Growth,
-    rng: &mut genreid_data::SplitMix64,
+    rng: &mut genreid_core::SplitMix64,
 ) -> (Tree, Vec<f64>) {
     let d = binned.bins.len();
     let mut nodes = Vec::new();
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(b.bins[0], vec![0, 1, 1, 2]);
         let stats = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0];
         let growth = Growth { max_depth: usize::MAX, min_samples_split: 2, max_features: 1 };
-        let mut rng = genreid_data::SplitMix64::new(0);
+        let mut rng = genreid_core::SplitMix64::new(0);
         let (tree, gains) = grow(&b, vec![0, 1, 2, 3], &stats, 2, Objective::Gini, growth, &mut rng);
         // Rows 0, 1 are class 0 but row 2 (same value as row 1) is class 1:
         // the only clean cut is at 2.0 and then at 5.0.

@@ -14,7 +14,7 @@ use super::{N_MELS, PATCH_FRAMES, PatchOutputs, Tagger};
 const HOP: usize = 256;
 /// Seconds of audio per block when tagging a file.
 const BLOCK_SECONDS: f64 = 120.0;
-use crate::cancel::Cancel;
+use crate::Cancel;
 use crate::{ModelError, Result};
 
 /// A tagger's outputs for one track, with where each patch lies in time.

@@ -182,19 +182,8 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
 
 /// Writes `batches` (of one schema, the first's) to `path` atomically, as [`write_parquet`].
 pub fn write_parquet_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = parent_of(path).join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let file = File::create(&tmp)?;
-        encode_all(file.try_clone()?, batches)?;
-        file.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(failed(path, "cannot write", e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| failed(path, "cannot write", e))
+    genreid_core::write_atomic(path, |writer| encode_all(writer, batches).map_err(std::io::Error::other))
+        .map_err(|e| failed(path, "cannot write", e))
 }
 
 /// `batch` as the bytes of a Parquet file (what the Python package hands

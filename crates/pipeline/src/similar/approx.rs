@@ -5,7 +5,7 @@
 //! Its answers are checked against exact search by recall@10.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use instant_distance::{Builder, HnswMap, Search};
@@ -99,21 +99,10 @@ impl ApproxIndex {
         let failed = |e: &dyn std::fmt::Display| {
             PipelineError::Output(format!("{}: cannot save the search graph: {e}", path.display()))
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let written = (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
-            let file = File::create(&tmp)?;
-            let mut writer = BufWriter::new(file);
-            ciborium::into_writer(self, &mut writer)?;
-            writer.flush()?;
-            writer.get_ref().sync_all()?;
-            Ok(())
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(failed(&e));
-        }
-        std::fs::rename(&tmp, path).map_err(|e| failed(&e))
+        genreid_core::write_atomic(path, |writer| {
+            ciborium::into_writer(self, writer).map_err(std::io::Error::other)
+        })
+        .map_err(|e| failed(&e))
     }
 
     /// About the `k` tracks most like `query` (a unit vector), best first,

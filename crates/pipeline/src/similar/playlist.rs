@@ -139,22 +139,10 @@ pub fn m3u(library: &Library, rows: &[usize]) -> String {
     text
 }
 
-/// Writes `bytes` to `path` atomically: a dot-named file beside it, synced, then renamed over it.
+/// Writes `bytes` to `path` atomically (`genreid_core::write_atomic`).
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    use std::io::Write as _;
-    let failed =
-        |e: std::io::Error| crate::PipelineError::Output(format!("{}: cannot write: {e}", path.display()));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(failed(e));
-    }
-    Ok(())
+    genreid_core::write_bytes_atomic(path, bytes)
+        .map_err(|e| crate::PipelineError::Output(format!("{}: cannot write: {e}", path.display())))
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {

@@ -83,10 +83,8 @@ fn embeddings(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| write(dir, e))?;
     }
-    let temp = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec(&clips).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-    std::fs::write(&temp, bytes).map_err(|e| write(&temp, e))?;
-    std::fs::rename(&temp, &path).map_err(|e| write(&path, e))?;
+    genreid_core::write_bytes_atomic(&path, &bytes).map_err(|e| write(&path, e))?;
     Ok(clips)
 }
 

@@ -97,15 +97,7 @@ pub struct Checkpoint {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let temp = path.with_extension("tmp");
-    let err = |e: std::io::Error| format!("{}: {e}", path.display());
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&temp).map_err(err)?;
-        f.write_all(bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
-    std::fs::rename(&temp, path).map_err(err)
+    genreid_core::write_bytes_atomic(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn encode(weights: &Weights) -> Result<Vec<u8>, String> {
