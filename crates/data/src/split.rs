@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use genreid_core::SplitMix64;
 use crate::{DataError, Result};
+use genreid_core::SplitMix64;
 
 /// How to split a table, parsed from the command line.
 #[derive(Debug, Clone, PartialEq)]
